@@ -1,0 +1,68 @@
+"""DeepFix Notebook: diagnose ML training runs from what they logged.
+
+Names are resolved lazily (PEP 562), so ``import deepfix_notebook`` stays fast and pulls in
+neither pydantic, pyarrow nor mlflow until they are used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from deepfix_notebook._version import __version__
+
+if TYPE_CHECKING:
+    from deepfix_notebook.artifacts import (
+        ArtifactBundle,
+        ArtifactError,
+        MetricsTable,
+        load_run,
+        log_run,
+        save_analysis,
+    )
+    from deepfix_notebook.contract import (
+        AgentResult,
+        Analysis,
+        AnalysisRequest,
+        AnalysisResult,
+        ErrorCode,
+        FaultTarget,
+        Finding,
+        KnowledgeResponse,
+        ProblemCode,
+        Recommendation,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "AgentResult": "deepfix_notebook.contract",
+    "Analysis": "deepfix_notebook.contract",
+    "AnalysisRequest": "deepfix_notebook.contract",
+    "AnalysisResult": "deepfix_notebook.contract",
+    "ArtifactBundle": "deepfix_notebook.artifacts",
+    "ArtifactError": "deepfix_notebook.artifacts",
+    "ErrorCode": "deepfix_notebook.contract",
+    "FaultTarget": "deepfix_notebook.contract",
+    "Finding": "deepfix_notebook.contract",
+    "KnowledgeResponse": "deepfix_notebook.contract",
+    "MetricsTable": "deepfix_notebook.artifacts",
+    "ProblemCode": "deepfix_notebook.contract",
+    "Recommendation": "deepfix_notebook.contract",
+    "load_run": "deepfix_notebook.artifacts",
+    "log_run": "deepfix_notebook.artifacts",
+    "save_analysis": "deepfix_notebook.artifacts",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'deepfix_notebook' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,48 @@
+"""Reading, validating, normalising and writing a run's artifacts (CONTRACT.md §1).
+
+``load_run(source)`` gives an `ArtifactBundle` from a directory or an MLflow run; a broken rule
+raises `ArtifactError` with a contract error code, soft problems land in ``bundle.warnings``.
+"""
+
+from deepfix_notebook.artifacts._bundle import ArtifactBundle
+from deepfix_notebook.artifacts._csv import read_metrics_csv
+from deepfix_notebook.artifacts._dataset import DatasetInfo
+from deepfix_notebook.artifacts._deepchecks import CheckResult, DeepchecksResults
+from deepfix_notebook.artifacts._directory import load_directory
+from deepfix_notebook.artifacts._errors import ArtifactError
+from deepfix_notebook.artifacts._load import load_run, log_run, save_analysis
+from deepfix_notebook.artifacts._names import CANONICAL_METRICS, canonical_name
+from deepfix_notebook.artifacts._params import TrainingParams
+from deepfix_notebook.artifacts._store import deepfix_home, resolve_tracking_uri
+from deepfix_notebook.artifacts._table import Metric, MetricsTable
+from deepfix_notebook.artifacts._writer import write_analysis, write_run
+
+__all__ = [
+    "CANONICAL_METRICS",
+    "ArtifactBundle",
+    "ArtifactError",
+    "CheckResult",
+    "DatasetInfo",
+    "DeepchecksResults",
+    "Metric",
+    "MetricsTable",
+    "TrainingParams",
+    "canonical_name",
+    "deepfix_home",
+    "load_directory",
+    "load_mlflow_run",
+    "load_run",
+    "log_run",
+    "read_metrics_csv",
+    "resolve_tracking_uri",
+    "save_analysis",
+    "write_analysis",
+    "write_run",
+]
+
+
+def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBundle:
+    """Load a run from MLflow (see `load_run`); imports mlflow on first call."""
+    from deepfix_notebook.artifacts._mlflow import load_mlflow_run as load
+
+    return load(run_id, tracking_uri)

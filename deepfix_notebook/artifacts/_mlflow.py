@@ -1,0 +1,281 @@
+"""MLflow: reading a run's artifacts (or metric history), writing artifacts back.
+
+The only module that imports mlflow, and only inside functions: the import costs about a second.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from deepfix_notebook.artifacts import _layout as layout
+from deepfix_notebook.artifacts._bundle import ArtifactBundle
+from deepfix_notebook.artifacts._directory import read_root
+from deepfix_notebook.artifacts._errors import ArtifactError, invalid
+from deepfix_notebook.artifacts._rows import long_to_table
+from deepfix_notebook.artifacts._store import (
+    default_artifact_root,
+    default_tracking_uri,
+    resolve_tracking_uri,
+)
+from deepfix_notebook.artifacts._table import MetricsTable
+from deepfix_notebook.contract import ErrorCode
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+CONNECT_TIMEOUT_S = float(os.environ.get("DEEPFIX_MLFLOW_TIMEOUT", "5"))
+MAX_ARTIFACT_FILES = 2000  # a DeepFix layout has a handful; more means a wrong root
+MAX_ARTIFACT_DEPTH = 8  # folders below a layout folder that are still listed
+# MLflow retries HTTP errors 7 times with exponential backoff by default: minutes of waiting for a
+# server that is down. Bound them unless the user chose their own values.
+_MLFLOW_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
+def tracking_client(tracking_uri: str | None = None, *, create: bool = False) -> MlflowClient:
+    """An ``MlflowClient`` for a store that is known to be reachable.
+
+    ``create`` allows creating the local default store on first use.
+    """
+    uri = resolve_tracking_uri(tracking_uri)
+    for key, value in _MLFLOW_HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    _check_reachable(uri, create=create)
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBundle:
+    """Download a run's artifacts into a temporary directory (always removed) and read them.
+
+    With no ``metrics.csv`` the run's MLflow metric history is used; with no ``params.yaml``, its
+    MLflow params.
+    """
+    uri = resolve_tracking_uri(tracking_uri)
+    client = tracking_client(uri)
+    run = _get_run(client, run_id, uri)
+    with tempfile.TemporaryDirectory(prefix="deepfix-run-") as tmp:
+        root = Path(tmp)
+        files = _download_layout(client, run_id, root, uri)
+        bundle = ArtifactBundle(
+            source=f"runs:/{run_id}", run_id=run_id, tracking_uri=uri, files=files
+        )
+        has_history = bool(run.data.metrics)
+        if not files and not has_history:
+            raise ArtifactError(
+                ErrorCode.ARTIFACT_NOT_FOUND,
+                f"Run {run_id} has no DeepFix artifacts and no logged metrics; log "
+                f"{layout.METRICS} (or metrics with mlflow.log_metric) during training.",
+                details={"run_id": run_id, "tracking_uri": uri},
+            )
+
+        def history() -> tuple[MetricsTable, list[str]] | None:
+            return _metric_history(client, run_id, list(run.data.metrics)) if has_history else None
+
+        read_root(root, bundle, history=history, mlflow_params=run.data.params)
+    return bundle
+
+
+def log_artifacts(
+    directory: str | Path,
+    *,
+    run_id: str | None = None,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    summary_metrics: Mapping[str, tuple[float, int]] | None = None,
+) -> str:
+    """Upload a run directory's layout to an MLflow run (a new one when ``run_id`` is None).
+
+    ``params`` are also logged as MLflow params and ``summary_metrics`` (name -> (value, step))
+    as MLflow metrics, so the MLflow UI and run listings show them. Returns the run id.
+    """
+    uri = resolve_tracking_uri(tracking_uri)
+    client = tracking_client(uri, create=True)
+    if run_id is None:
+        experiment_id = ensure_experiment(client, experiment or "Default", uri)
+        run = client.create_run(experiment_id, run_name=run_name)
+        run_id = run.info.run_id
+    else:
+        _get_run(client, run_id, uri)
+    from mlflow.entities import Metric, Param
+
+    param_list = [Param(str(k)[:250], str(v)[:6000]) for k, v in (params or {}).items()]
+    metric_list = [
+        Metric(name, float(value), 0, int(step))
+        for name, (value, step) in (summary_metrics or {}).items()
+        if np.isfinite(value)
+    ]
+    if param_list or metric_list:
+        client.log_batch(run_id, metrics=metric_list, params=param_list)
+    client.log_artifacts(run_id, str(directory))
+    return run_id
+
+
+def log_text(run_id: str, text: str, artifact_file: str, tracking_uri: str | None = None) -> None:
+    """Write one text artifact (e.g. ``deepfix/analysis.json``) to a run."""
+    uri = resolve_tracking_uri(tracking_uri)
+    client = tracking_client(uri)
+    _get_run(client, run_id, uri)
+    client.log_text(run_id, text, artifact_file)
+
+
+def ensure_experiment(client: MlflowClient, name: str, uri: str) -> str:
+    """The id of experiment ``name``, created (under ``$DEEPFIX_HOME`` for the local store)."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if uri == default_tracking_uri():
+        location = (default_artifact_root() / name.replace("/", "_")).as_uri()
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+def _check_reachable(uri: str, *, create: bool) -> None:
+    parsed = urlparse(uri)
+    if parsed.scheme in {"http", "https"}:
+        _ping(uri)
+    elif parsed.scheme == "sqlite":
+        _sqlite_store(uri, create=create or uri == default_tracking_uri())
+    elif parsed.scheme in {"file", ""}:
+        path = Path(parsed.path if parsed.scheme else uri)
+        if not create and not path.is_dir():
+            raise _connection_error(uri, f"there is no MLflow file store at {str(path)!r}")
+
+
+def _ping(uri: str) -> None:
+    """Fail fast, with a clear message, when nothing answers at ``uri``."""
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=CONNECT_TIMEOUT_S):
+            return
+    except urllib.error.HTTPError:
+        return  # something answered: MLflow's own calls will say what is wrong
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise _connection_error(uri, str(reason)) from exc
+
+
+def _sqlite_store(uri: str, *, create: bool) -> None:
+    path = Path(urlparse(uri).path if uri.startswith("sqlite:////") else uri[len("sqlite:///") :])
+    if path.exists():
+        return
+    if not create:
+        raise _connection_error(uri, f"there is no MLflow database at {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if uri == default_tracking_uri():
+        # Create the store ourselves so its default experiment keeps artifacts under
+        # $DEEPFIX_HOME instead of ./mlruns of whatever directory the user is in.
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        default_artifact_root().mkdir(parents=True, exist_ok=True)
+        SqlAlchemyStore(uri, default_artifact_root().as_uri())  # type: ignore[no-untyped-call]
+
+
+def _connection_error(uri: str, reason: str) -> ArtifactError:
+    return ArtifactError(
+        ErrorCode.MLFLOW_CONNECTION_ERROR,
+        f"Cannot reach the MLflow tracking store at {uri} ({reason}); start it, or pass the "
+        "right --tracking-uri / MLFLOW_TRACKING_URI.",
+        details={
+            "tracking_uri": uri,
+            "timeout": CONNECT_TIMEOUT_S,
+            "suggestion": "Check that the MLflow server is running and reachable.",
+        },
+    )
+
+
+def _get_run(client: MlflowClient, run_id: str, uri: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_run(run_id)
+    except MlflowException as exc:
+        if exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}:
+            raise ArtifactError(
+                ErrorCode.RUN_NOT_FOUND,
+                f"No run {run_id!r} in the tracking store {uri}; check the run id "
+                "(`deepfix` lists runs with `mlflow runs list`, or see the MLflow UI).",
+                details={"run_id": run_id, "tracking_uri": uri},
+            ) from exc
+        raise _connection_error(uri, exc.message) from exc
+    except OSError as exc:
+        raise _connection_error(uri, str(exc)) from exc
+
+
+def _walk(
+    client: MlflowClient, run_id: str, path: str | None, budget: list[int], depth: int = 0
+) -> Iterator[str]:
+    for entry in client.list_artifacts(run_id, path):
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        if entry.is_dir:
+            # Layout files are one level down; a deep (or cyclic) listing must not recurse forever.
+            if depth < MAX_ARTIFACT_DEPTH:
+                yield from _walk(client, run_id, entry.path, budget, depth + 1)
+        else:
+            yield entry.path
+
+
+def _download_layout(client: MlflowClient, run_id: str, root: Path, uri: str) -> tuple[str, ...]:
+    """Fetch the files of the layout, and no others, refusing any path that leaves ``root``."""
+    from mlflow.exceptions import MlflowException
+
+    wanted: list[str] = []
+    budget = [MAX_ARTIFACT_FILES]
+    try:
+        for entry in client.list_artifacts(run_id):
+            if entry.is_dir and entry.path in layout.KNOWN_DIRS:
+                wanted.extend(_walk(client, run_id, entry.path, budget))
+            elif entry.path in layout.KNOWN_FILES:
+                wanted.append(entry.path)
+        for path in wanted:
+            if path not in layout.KNOWN_FILES:
+                continue
+            relative = layout.safe_relative(path, file=path)
+            target = layout.inside(root, relative, file=path)
+            # MLflow puts a single downloaded file at <dst>/<basename>: download into its folder.
+            target.parent.mkdir(parents=True, exist_ok=True)
+            local = Path(client.download_artifacts(run_id, path, str(target.parent))).resolve()
+            if local != target:
+                raise invalid(f"{path} was not downloaded where expected.", file=path)
+    except MlflowException as exc:
+        raise _connection_error(uri, exc.message) from exc
+    return tuple(name for name in layout.KNOWN_FILES if (root / name).is_file())
+
+
+def _metric_history(
+    client: MlflowClient, run_id: str, keys: list[str]
+) -> tuple[MetricsTable, list[str]]:
+    key_ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    steps: list[np.ndarray] = []
+    for key_id, key in enumerate(keys):
+        history = client.get_metric_history(run_id, key)
+        key_ids.append(np.full(len(history), key_id, dtype=np.int32))
+        values.append(np.array([m.value for m in history], dtype=np.float64))
+        steps.append(np.array([m.step for m in history], dtype=np.float64))
+    table, warnings = long_to_table(
+        np.concatenate(key_ids),
+        keys,
+        np.concatenate(values),
+        np.concatenate(steps),
+        format="history",
+        file="MLflow metric history",
+    )
+    used = f"No {layout.METRICS} in the run; its MLflow metric history was used."
+    return table, [used, *warnings]

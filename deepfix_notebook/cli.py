@@ -1,0 +1,134 @@
+"""The ``deepfix`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from deepfix_notebook._version import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    return int(args.handler(args, parser))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deepfix",
+        description="Diagnose ML training runs from what they logged.",
+    )
+    parser.add_argument("--version", action="version", version=f"deepfix {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate",
+        help="check runs against the artifact contract",
+        description="Check runs (directories or MLflow run ids) against the artifact contract "
+        "and print what was found. Exit 0 when every run is valid, 1 otherwise.",
+    )
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="run directories")
+    validate.add_argument(
+        "--run-id", action="append", default=[], metavar="ID", help="MLflow run id (repeatable)"
+    )
+    validate.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the local store)",
+    )
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON schema of a contract model",
+        description="Print the JSON schema of a contract model, or list the models.",
+    )
+    schema.add_argument("name", nargs="?", help="model name, e.g. AnalysisResult")
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.paths and not args.run_id:
+        parser.error("validate needs at least one PATH or --run-id ID")
+    from deepfix_notebook.artifacts import ArtifactError, load_directory, load_mlflow_run
+
+    sources: list[tuple[str, bool]] = [(p, False) for p in args.paths]
+    sources += [(r, True) for r in args.run_id]
+    all_valid = True
+    for source, is_run in sources:
+        try:
+            bundle = (
+                load_mlflow_run(source, args.tracking_uri) if is_run else load_directory(source)
+            )
+        except ArtifactError as error:
+            all_valid = False
+            _emit_error(source, error, args.format, sys.stdout)
+            continue
+        _emit_valid(bundle.summary(), args.format, sys.stdout)
+    return 0 if all_valid else 1
+
+
+def _emit_valid(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(json.dumps({"valid": True, **summary}, default=str) + "\n")
+        return
+    metrics, dataset = summary["metrics"], summary["dataset"]
+    lines = [f"valid    {summary['source']}  ({summary['layout']} layout)"]
+    lines.append(f"  artifacts  {', '.join(summary['files'])}")
+    if metrics["format"]:
+        axis = "step and epoch" if metrics["has_epoch"] else "step"
+        lines.append(f"  metrics    {metrics['format']}, {metrics['steps']} steps by {axis}")
+        width = max(len(name) for name in metrics["recognised"])
+        for name, info in metrics["recognised"].items():
+            source = "" if info["source"] == name else f"  (logged as {info['source']})"
+            lines.append(f"             {name:<{width}}  {info['rows']:>8} rows{source}")
+        lines.extend(f"             note: {note}" for note in metrics["notes"])
+    if summary["params"]:
+        pairs = ", ".join(f"{k}={v}" for k, v in summary["params"].items())
+        lines.append(f"  params     {pairs}")
+    if dataset:
+        lines.append("  dataset    " + ", ".join(f"{k}={v}" for k, v in dataset.items()))
+    if summary["deepchecks"]:
+        suites = ", ".join(f"{s} ({n} checks)" for s, n in summary["deepchecks"].items())
+        lines.append(f"  deepchecks {suites}")
+    lines.extend(f"  warning    {warning}" for warning in summary["warnings"])
+    out.write("\n".join(lines) + "\n")
+
+
+def _emit_error(source: str, error: Any, fmt: str, out: TextIO) -> None:
+    envelope = error.to_response().model_dump(mode="json")
+    if fmt == "json":
+        out.write(json.dumps({"valid": False, "source": source, **envelope}) + "\n")
+        return
+    where = ":".join(part for part in (error.file, error.field) if part)
+    lines = [f"INVALID  {source}", f"  error      {error.code.value}"]
+    if where:
+        lines.append(f"  where      {where}")
+    lines.append(f"  message    {error.message}")
+    out.write("\n".join(lines) + "\n")
+
+
+def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from deepfix_notebook.contract import json_schema, json_schemas
+
+    if args.name is None:
+        print("\n".join(sorted(json_schemas())))
+        return 0
+    try:
+        print(json.dumps(json_schema(args.name), indent=2))
+    except KeyError as exc:
+        parser.exit(2, f"deepfix schema: {exc.args[0]}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The public face of the package: what it exports, and what importing it costs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import deepfix_notebook
+from deepfix_notebook import artifacts, contract
+
+PUBLIC_API = [
+    "AgentResult",
+    "Analysis",
+    "AnalysisRequest",
+    "AnalysisResult",
+    "ArtifactBundle",
+    "ArtifactError",
+    "ErrorCode",
+    "FaultTarget",
+    "Finding",
+    "KnowledgeResponse",
+    "MetricsTable",
+    "ProblemCode",
+    "Recommendation",
+    "__version__",
+    "load_run",
+    "log_run",
+    "save_analysis",
+]
+ARTIFACTS_API = [
+    "CANONICAL_METRICS",
+    "ArtifactBundle",
+    "ArtifactError",
+    "CheckResult",
+    "DatasetInfo",
+    "DeepchecksResults",
+    "Metric",
+    "MetricsTable",
+    "TrainingParams",
+    "canonical_name",
+    "deepfix_home",
+    "load_directory",
+    "load_mlflow_run",
+    "load_run",
+    "log_run",
+    "read_metrics_csv",
+    "resolve_tracking_uri",
+    "save_analysis",
+    "write_analysis",
+    "write_run",
+]
+HEAVY = ["mlflow", "pyarrow", "pandas", "pydantic", "numpy", "plotly", "fastapi", "torch", "yaml"]
+
+
+def test_exported_api_does_not_drift() -> None:
+    assert sorted(deepfix_notebook.__all__) == sorted(PUBLIC_API)
+    assert sorted(artifacts.__all__) == sorted(ARTIFACTS_API)
+
+
+def test_every_export_resolves() -> None:
+    for module in (deepfix_notebook, artifacts, contract):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{module.__name__}.{name}"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        deepfix_notebook.not_a_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "not_a_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_pulls_in_no_heavy_library() -> None:
+    code = (
+        "import sys, json, deepfix_notebook; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_loading_a_directory_does_not_import_mlflow(tmp_path: Path) -> None:
+    (tmp_path / "metrics.csv").write_text("step,loss\n0,1\n1,0.5\n2,0.2\n")
+    code = (
+        "import sys, deepfix_notebook.artifacts as a; "
+        f"a.load_run({str(tmp_path)!r}); print('mlflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
