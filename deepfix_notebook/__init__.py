@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from deepfix_notebook._version import __version__
 
 if TYPE_CHECKING:
+    from deepfix_notebook._api import analyze, ask
     from deepfix_notebook.artifacts import (
         ArtifactBundle,
         ArtifactError,
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "analyze": "deepfix_notebook._api",
+    "ask": "deepfix_notebook._api",
     "AgentResult": "deepfix_notebook.contract",
     "Analysis": "deepfix_notebook.contract",
     "AnalysisRequest": "deepfix_notebook.contract",

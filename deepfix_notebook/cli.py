@@ -21,6 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from deepfix_notebook.contract import KnowledgeDomain, OptimizationFocus, QueryType
+
+    focus_areas = [f.value for f in OptimizationFocus]
     parser = argparse.ArgumentParser(
         prog="deepfix",
         description="Diagnose ML training runs from what they logged.",
@@ -45,6 +48,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.set_defaults(handler=_validate)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="diagnose runs with the embedded engine",
+        description="Diagnose runs (directories or MLflow run ids) with the embedded engine. "
+        "With --format json, one AnalysisResult per line (JSON Lines), in input order; a run "
+        "that cannot be read gets the contract's error envelope on its line. Exit 1 if any "
+        "run failed.",
+    )
+    analyze.add_argument("paths", nargs="*", metavar="PATH", help="run directories")
+    analyze.add_argument(
+        "--run-id", action="append", default=[], metavar="ID", help="MLflow run id (repeatable)"
+    )
+    analyze.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI")
+    analyze.add_argument("--format", choices=("text", "json"), default="text")
+    analyze.add_argument(
+        "--focus",
+        nargs="+",
+        default=[],
+        metavar="AREA",
+        choices=focus_areas,
+        help=f"put these areas first in the plan ({', '.join(focus_areas)})",
+    )
+    analyze.set_defaults(handler=_analyze)
+
+    ask = commands.add_parser(
+        "ask",
+        help="search the knowledge base",
+        description="Search DeepFix's knowledge base (offline).",
+    )
+    ask.add_argument("question", help='e.g. "validation loss rises while training loss falls"')
+    ask.add_argument("--domain", choices=[d.value for d in KnowledgeDomain])
+    ask.add_argument(
+        "--type", dest="query_type", choices=[q.value for q in QueryType], default="best_practice"
+    )
+    ask.add_argument("--max-results", type=int, default=5, metavar="N")
+    ask.add_argument("--format", choices=("text", "json"), default="text")
+    ask.set_defaults(handler=_ask)
 
     schema = commands.add_parser(
         "schema",
@@ -75,6 +116,77 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             continue
         _emit_valid(bundle.summary(), args.format, sys.stdout)
     return 0 if all_valid else 1
+
+
+def _analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.paths and not args.run_id:
+        parser.error("analyze needs at least one PATH or --run-id ID")
+    from deepfix_notebook._api import analyze
+    from deepfix_notebook.artifacts import ArtifactError
+    from deepfix_notebook.contract import AnalysisStatus, ErrorCode, ErrorResponse
+    from deepfix_notebook.views import render_analysis
+
+    sources: list[tuple[str, bool]] = [(p, False) for p in args.paths]
+    sources += [(r, True) for r in args.run_id]
+    ok = True
+    for number, (source, is_run) in enumerate(sources):
+        try:
+            result = analyze(
+                source if is_run else _as_path(source),
+                tracking_uri=args.tracking_uri,
+                focus=args.focus,
+            )
+        except ArtifactError as error:
+            ok = False
+            envelope = error.to_response()
+        except Exception as error:  # one broken run must not stop the others
+            ok = False
+            envelope = ErrorResponse(
+                error=ErrorCode.INTERNAL_SERVER_ERROR, message=f"{type(error).__name__}: {error}"
+            )
+        else:
+            ok = ok and result.status is not AnalysisStatus.FAILED
+            if args.format == "json":
+                sys.stdout.write(result.model_dump_json() + "\n")
+            else:
+                sys.stdout.write(("\n" if number else "") + render_analysis(result) + "\n")
+            continue
+        envelope.details.setdefault("source", source)
+        if args.format == "json":
+            sys.stdout.write(envelope.model_dump_json() + "\n")
+        else:
+            sys.stdout.write(
+                ("\n" if number else "") + f"{source}: {envelope.error.value}: {envelope.message}\n"
+            )
+    return 0 if ok else 1
+
+
+def _as_path(source: str) -> Any:
+    from pathlib import Path
+
+    return Path(source)
+
+
+def _ask(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pydantic import ValidationError
+
+    from deepfix_notebook._api import ask
+    from deepfix_notebook.views import render_knowledge
+
+    try:
+        response = ask(
+            args.question,
+            domain=args.domain,
+            query_type=args.query_type,
+            max_results=args.max_results,
+        )
+    except ValidationError as error:
+        parser.exit(2, f"deepfix ask: {error.errors()[0]['msg']}\n")
+    if args.format == "json":
+        print(response.model_dump_json())
+    else:
+        print(render_knowledge(response))
+    return 0
 
 
 def _emit_valid(summary: dict[str, Any], fmt: str, out: TextIO) -> None:

@@ -11,6 +11,7 @@ from deepfix_notebook.artifacts._deepchecks import CheckResult, DeepchecksResult
 from deepfix_notebook.artifacts._directory import load_directory
 from deepfix_notebook.artifacts._errors import ArtifactError
 from deepfix_notebook.artifacts._load import load_run, log_run, save_analysis
+from deepfix_notebook.artifacts._memory import bundle_from_memory
 from deepfix_notebook.artifacts._names import CANONICAL_METRICS, canonical_name
 from deepfix_notebook.artifacts._params import TrainingParams
 from deepfix_notebook.artifacts._store import deepfix_home, resolve_tracking_uri
@@ -27,6 +28,7 @@ __all__ = [
     "Metric",
     "MetricsTable",
     "TrainingParams",
+    "bundle_from_memory",
     "canonical_name",
     "deepfix_home",
     "load_directory",

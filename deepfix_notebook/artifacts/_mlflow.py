@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 CONNECT_TIMEOUT_S = float(os.environ.get("DEEPFIX_MLFLOW_TIMEOUT", "5"))
+DEFAULT_EXPERIMENT = "deepfix"  # MLflow's own "Default" keeps artifacts in ./mlruns
 MAX_ARTIFACT_FILES = 2000  # a DeepFix layout has a handful; more means a wrong root
 MAX_ARTIFACT_DEPTH = 8  # folders below a layout folder that are still listed
 # MLflow retries HTTP errors 7 times with exponential backoff by default: minutes of waiting for a
@@ -107,7 +108,7 @@ def log_artifacts(
     uri = resolve_tracking_uri(tracking_uri)
     client = tracking_client(uri, create=True)
     if run_id is None:
-        experiment_id = ensure_experiment(client, experiment or "Default", uri)
+        experiment_id = ensure_experiment(client, experiment or DEFAULT_EXPERIMENT, uri)
         run = client.create_run(experiment_id, run_name=run_name)
         run_id = run.info.run_id
     else:
@@ -135,13 +136,20 @@ def log_text(run_id: str, text: str, artifact_file: str, tracking_uri: str | Non
 
 
 def ensure_experiment(client: MlflowClient, name: str, uri: str) -> str:
-    """The id of experiment ``name``, created (under ``$DEEPFIX_HOME`` for the local store)."""
+    """The id of experiment ``name``, created if needed.
+
+    In a SQLite store its artifacts go beside the database (``$DEEPFIX_HOME/artifacts`` for the
+    local store), not into ``./mlruns`` of whatever directory the process runs in.
+    """
     found = client.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
     location = None
+    folder = name.replace("/", "_")
     if uri == default_tracking_uri():
-        location = (default_artifact_root() / name.replace("/", "_")).as_uri()
+        location = (default_artifact_root() / folder).as_uri()
+    elif urlparse(uri).scheme == "sqlite":
+        location = (_sqlite_path(uri).resolve().parent / "artifacts" / folder).as_uri()
     return str(client.create_experiment(name, artifact_location=location))
 
 
@@ -169,8 +177,12 @@ def _ping(uri: str) -> None:
         raise _connection_error(uri, str(reason)) from exc
 
 
+def _sqlite_path(uri: str) -> Path:
+    return Path(urlparse(uri).path if uri.startswith("sqlite:////") else uri[len("sqlite:///") :])
+
+
 def _sqlite_store(uri: str, *, create: bool) -> None:
-    path = Path(urlparse(uri).path if uri.startswith("sqlite:////") else uri[len("sqlite:///") :])
+    path = _sqlite_path(uri)
     if path.exists():
         return
     if not create:

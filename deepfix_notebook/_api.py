@@ -1,0 +1,93 @@
+"""The package's verbs: `analyze` a run, `ask` the knowledge base."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deepfix_notebook.artifacts import ArtifactBundle
+    from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
+
+
+def analyze(
+    source: Any,
+    *,
+    tracking_uri: str | None = None,
+    focus: Iterable[str] = (),
+    params: Mapping[str, Any] | None = None,
+    dataset: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+    enable_training_analysis: bool = True,
+    enable_dataset_analysis: bool = True,
+    enable_deepchecks_analysis: bool = True,
+    max_analysis_time: float = 60.0,
+    context: Mapping[str, Any] | None = None,
+) -> AnalysisResult:
+    """Diagnose a run and return the contract's `AnalysisResult`.
+
+    ``source`` is a run directory, an MLflow run id (with ``tracking_uri``, else the configured
+    or local store), a pandas DataFrame of metrics (``params``/``dataset`` dicts optional), or an
+    `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g. ``"overfitting"``).
+    """
+    from deepfix_notebook.contract import AnalysisContext, AnalysisOptions
+    from deepfix_notebook.engine import analyze_bundle
+
+    bundle = load_source(
+        source, tracking_uri=tracking_uri, params=params, dataset=dataset, run_id=run_id
+    )
+    options = AnalysisOptions.model_validate(
+        {
+            "enable_training_analysis": enable_training_analysis,
+            "enable_dataset_analysis": enable_dataset_analysis,
+            "enable_deepchecks_analysis": enable_deepchecks_analysis,
+            "optimization_focus": list(focus),
+            "max_analysis_time": max_analysis_time,
+        }
+    )
+    return analyze_bundle(
+        bundle, options, AnalysisContext.model_validate(dict(context or {})), run_id=run_id
+    )
+
+
+def load_source(
+    source: Any,
+    *,
+    tracking_uri: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    dataset: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> ArtifactBundle:
+    """The bundle for any source `analyze` accepts."""
+    from deepfix_notebook.artifacts import ArtifactBundle, bundle_from_memory, load_run
+
+    if isinstance(source, ArtifactBundle):
+        return source
+    if isinstance(source, str | Path):
+        return load_run(source, tracking_uri=tracking_uri)
+    return bundle_from_memory(
+        source, params=params, dataset=dataset, run_id=run_id, source="DataFrame"
+    )
+
+
+def ask(
+    query: str,
+    *,
+    domain: str | None = None,
+    query_type: str = "best_practice",
+    max_results: int = 5,
+    min_confidence: float = 0.7,
+) -> KnowledgeResponse:
+    """Search the knowledge base (offline, in-process)."""
+    from deepfix_notebook.contract import KnowledgeQuery
+    from deepfix_notebook.engine.knowledge import KnowledgeBridge
+
+    request = KnowledgeQuery(
+        query=query,
+        domain=domain,  # type: ignore[arg-type]
+        query_type=query_type,  # type: ignore[arg-type]
+        max_results=max_results,
+        min_confidence=min_confidence,
+    )
+    return KnowledgeBridge.default().query(request)

@@ -1,0 +1,58 @@
+"""Concrete numbers for advice, derived from a run's own parameters and curves."""
+
+from __future__ import annotations
+
+from deepfix_notebook.engine._curves import fmt
+
+# Optimizer families and the learning rates their authors and frameworks use as defaults.
+# Adam: 1e-3 (Kingma & Ba, ICLR 2015; Keras/PyTorch defaults). SGD: 0.01 (Keras default),
+# 0.1 with momentum for ResNets (He et al., CVPR 2016).
+ADAPTIVE = ("adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lamb", "lion")
+DEFAULT_LR = {"adaptive": 1e-3, "sgd": 1e-2}
+# A learning rate this many times above/below its family's default is suspicious by itself
+# (Bengio 2012: useful rates rarely lie beyond an order of magnitude of a good default).
+LR_TOO_HIGH_FACTOR = {"adaptive": 10.0, "sgd": 100.0}
+LR_TOO_LOW_FACTOR = {"adaptive": 100.0, "sgd": 1000.0}
+GRADIENT_CLIP_NORM = 1.0  # the usual max_norm for clip_grad_norm_ (Pascanu et al., ICML 2013)
+
+
+def family(optimizer: str | None) -> str | None:
+    if not optimizer:
+        return None
+    name = optimizer.lower().replace("_", "").replace("-", "")
+    if any(name.startswith(a) for a in ADAPTIVE):
+        return "adaptive"
+    if name.startswith("sgd") or "momentum" in name or name == "nesterov":
+        return "sgd"
+    return None
+
+
+def lower_lr(lr: float | None, optimizer: str | None, factor: float = 10.0) -> str:
+    """'lower the learning rate 3-10x, from 0.1 to about 0.01' (or a family default)."""
+    if lr is not None:
+        return f"lower the learning rate 3-{factor:g}x, from {fmt(lr)} to about {fmt(lr / factor)}"
+    default = DEFAULT_LR.get(family(optimizer) or "")
+    start = f" ({optimizer}'s usual default is {fmt(default)})" if default else ""
+    return f"lower the learning rate 3-{factor:g}x{start}"
+
+
+def raise_lr(lr: float | None, optimizer: str | None, factor: float = 10.0) -> str:
+    if lr is not None:
+        return (
+            f"raise the learning rate about {factor:g}x, from {fmt(lr)} to about {fmt(lr * factor)}"
+        )
+    default = DEFAULT_LR.get(family(optimizer) or "", 1e-3)
+    return f"raise the learning rate, starting from a default such as {fmt(default)}"
+
+
+def patience(epochs: int | None) -> int:
+    """Early-stopping patience: about a tenth of the run, 3 to 20 epochs (Prechelt 1998)."""
+    return min(max(3, round((epochs or 30) * 0.1)), 20)
+
+
+def weight_decay_advice(current: float | None, optimizer: str | None) -> str:
+    if current:
+        return f"raise weight decay from {fmt(current)} to about {fmt(current * 10)}"
+    if family(optimizer) == "adaptive":
+        return "add decoupled weight decay (AdamW, weight_decay about 0.01)"
+    return "add weight decay (about 1e-4 for SGD, 0.01 with AdamW)"

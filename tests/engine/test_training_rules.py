@@ -1,0 +1,204 @@
+"""Training rules on curves with known shapes: each problem found, healthy runs left alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_helpers import analyze, codes, decay, finding, healthy_columns
+
+SERIOUS = {
+    "nan_loss",
+    "exploding_loss",
+    "loss_not_decreasing",
+    "underfitting",
+    "overfitting",
+    "unstable_training",
+    "suspicious_validation",
+    "learning_rate_too_high",
+    "learning_rate_too_low",
+    "exploding_gradients",
+    "vanishing_gradients",
+    "slow_convergence",
+    "plateau",
+    "overtraining",
+    "insufficient_training",
+}
+
+
+def test_healthy_run_has_no_medium_or_high_finding_and_says_so() -> None:
+    result = analyze(healthy_columns(), params={"lr": 1e-3, "optimizer": "adam"})
+    assert codes(result) == set()
+    assert result.summary.startswith("The run looks healthy")
+    assert result.status.value == "completed"
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e4])
+def test_rules_do_not_depend_on_the_loss_scale(scale: float) -> None:
+    columns = healthy_columns()
+    columns["train_loss"] = columns["train_loss"] * scale
+    columns["val_loss"] = columns["val_loss"] * scale
+    assert codes(analyze(columns)) == set()
+    n = 60
+    over = {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": decay(n, 2, 0.05) * scale,
+        "val_loss": (decay(n, 2, 0.5) + np.linspace(0, 0.6, n) ** 2) * scale,
+    }
+    assert "overfitting" in codes(analyze(over))
+
+
+def test_overfitting_evidence_quotes_numbers_and_places() -> None:
+    n = 40
+    epochs = np.arange(n, dtype=float)
+    val = 0.4 + 0.0006 * (epochs - 14) ** 2
+    columns = {"epoch": epochs, "train_loss": decay(n, 1.5, 0.1), "val_loss": val}
+    item = finding(analyze(columns), "overfitting")
+    evidence = item.findings.evidence
+    assert (
+        "val_loss rose" in evidence and "at epoch 14" in evidence and "train_loss fell" in evidence
+    )
+    assert item.findings.epoch_range == (14.0, 39.0)
+    assert item.findings.step_range == (14, 39)
+    assert "epoch 14" in item.recommendations.action
+    assert {"early_stopping", "regularization"} <= {t.value for t in item.recommendations.targets}
+
+
+def test_nan_loss_is_high_with_its_place() -> None:
+    n = 30
+    loss = list(decay(n))
+    loss[20:] = [float("nan")] * 10
+    result = analyze({"epoch": list(range(n)), "train_loss": loss})
+    item = finding(result, "nan_loss")
+    assert item.findings.severity.value == "high"
+    assert item.findings.step_range == (20, 29)
+    assert "became NaN at epoch 20" in item.findings.evidence
+    assert result.summary.startswith("train_loss became NaN")
+
+
+def test_divergence_is_exploding_loss() -> None:
+    n = 30
+    loss = np.r_[decay(10, 2, 1), np.geomspace(1, 500, 20)]
+    result = analyze({"epoch": np.arange(n, dtype=float), "train_loss": loss})
+    assert {"exploding_loss", "learning_rate_too_high"} <= codes(result)
+    assert "loss_not_decreasing" not in codes(result)  # the divergence explains it
+
+
+def test_flat_loss_is_loss_not_decreasing_with_plumbing_advice() -> None:
+    rng = np.random.default_rng(1)
+    loss = 2.302 + 0.002 * rng.standard_normal(50)
+    result = analyze({"epoch": np.arange(50.0), "train_loss": loss})
+    item = finding(result, "loss_not_decreasing")
+    assert item.findings.severity.value == "high"
+    targets = {t.value for t in item.recommendations.targets}
+    assert {"activation", "loss_function"} <= targets
+
+
+def test_accuracy_in_percent_means_the_same_as_fractions() -> None:
+    n = 40
+    low = 0.35 + 0.02 * np.linspace(0, 1, n)
+    base = {"epoch": np.arange(n, dtype=float), "train_loss": decay(n, 1.1, 0.9, 2)}
+    as_fraction = analyze({**base, "train_accuracy": low, "val_accuracy": low - 0.01})
+    as_percent = analyze({**base, "train_accuracy": low * 100, "val_accuracy": (low - 0.01) * 100})
+    assert "underfitting" in codes(as_fraction)
+    assert codes(as_fraction) == codes(as_percent)
+
+
+def test_validation_every_k_steps() -> None:
+    steps = 1000
+    train = decay(steps, 2, 0.05)
+    val = np.full(steps, np.nan)
+    every = np.arange(0, steps, 50)
+    val[every] = 0.5 + 0.000002 * (every - 300) ** 2
+    result = analyze({"step": np.arange(steps, dtype=float), "train_loss": train, "val_loss": val})
+    item = finding(result, "overfitting")
+    assert item.findings.step_range is not None and item.findings.step_range[0] == 300
+
+
+def test_million_noisy_steps_healthy() -> None:
+    n = 1_000_000
+    rng = np.random.default_rng(2)
+    loss = decay(n, 3, 0.3, 6) * np.exp(0.3 * rng.standard_normal(n))
+    result = analyze({"step": np.arange(n, dtype=float), "train_loss": loss})
+    assert codes(result) & SERIOUS == set()
+    assert result.execution_time < 30  # a sanity bound only; speed is in benchmarks/
+
+
+def test_three_epochs_are_insufficient_training() -> None:
+    result = analyze({"epoch": [0.0, 1.0, 2.0], "train_loss": [2.0, 1.2, 0.8]})
+    item = finding(result, "insufficient_training")
+    assert item.findings.severity.value == "medium"
+    assert "3 epochs" in item.findings.evidence
+
+
+def test_regression_overfitting_via_val_mae() -> None:
+    n = 50
+    epochs = np.arange(n, dtype=float)
+    columns = {
+        "epoch": epochs,
+        "loss": decay(n, 50, 2),
+        "val_mae": 4 + 0.004 * (epochs - 12) ** 2,
+        "mae": decay(n, 6, 1),
+    }
+    assert "overfitting" in codes(analyze(columns))
+
+
+def test_missing_metrics_are_named_in_warnings() -> None:
+    result = analyze({"epoch": np.arange(20.0), "train_loss": decay(20)})
+    text = " ".join(result.warnings)
+    assert "No validation metric was logged" in text
+    assert "No gradient norm" in text
+
+
+def test_exploding_and_vanishing_gradients() -> None:
+    n = 40
+    base = {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": np.r_[decay(20), np.geomspace(0.5, 40, 20)],
+    }
+    grad = np.r_[np.full(20, 1.0), np.geomspace(1, 1e5, 20)]
+    assert "exploding_gradients" in codes(analyze({**base, "grad_norm": grad}))
+    flat = {"epoch": np.arange(n, dtype=float), "train_loss": 2.3 - 0.001 * np.arange(n)}
+    tiny = np.geomspace(1e-2, 1e-9, n)
+    assert "vanishing_gradients" in codes(analyze({**flat, "grad_norm": tiny}))
+
+
+def test_converged_run_with_small_gradients_is_not_vanishing() -> None:
+    n = 40
+    columns = {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": decay(n, 2, 0.001, 8),
+        "grad_norm": np.geomspace(1, 1e-6, n),
+    }
+    assert "vanishing_gradients" not in codes(analyze(columns), 0)
+
+
+def test_learning_rate_from_params_shapes_the_advice() -> None:
+    loss = 2.3 - 0.0005 * np.arange(50)
+    result = analyze(
+        {"epoch": np.arange(50.0), "train_loss": loss}, params={"lr": 1e-8, "optimizer": "Adam"}
+    )
+    item = finding(result, "learning_rate_too_low")
+    assert "1e-08" in item.findings.evidence
+    assert "1e-07" in item.recommendations.action
+
+
+def test_unstable_training_spikes() -> None:
+    n = 60
+    loss = decay(n, 2, 0.3)
+    loss[[15, 30, 45]] *= 6
+    result = analyze(
+        {"epoch": np.arange(n, dtype=float), "train_loss": loss}, params={"batch_size": 2}
+    )
+    item = finding(result, "unstable_training")
+    assert "3 time(s)" in item.findings.evidence
+    assert "batch size from 2" in item.recommendations.action
+
+
+def test_suspicious_validation() -> None:
+    n = 30
+    columns = {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": decay(n, 2, 0.8),
+        "val_loss": decay(n, 1.5, 0.3),
+    }
+    assert "suspicious_validation" in codes(analyze(columns))
