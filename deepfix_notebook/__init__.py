@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from deepfix_notebook._version import __version__
 
 if TYPE_CHECKING:
-    from deepfix_notebook._api import analyze, ask
+    from deepfix_notebook._api import analyze, ask, connect
     from deepfix_notebook.artifacts import (
         ArtifactBundle,
         ArtifactError,
@@ -33,10 +33,12 @@ if TYPE_CHECKING:
         ProblemCode,
         Recommendation,
     )
+    from deepfix_notebook.notebook import load_ipython_extension, unload_ipython_extension
 
 _EXPORTS: dict[str, str] = {
     "analyze": "deepfix_notebook._api",
     "ask": "deepfix_notebook._api",
+    "connect": "deepfix_notebook._api",
     "AgentResult": "deepfix_notebook.contract",
     "Analysis": "deepfix_notebook.contract",
     "AnalysisRequest": "deepfix_notebook.contract",
@@ -50,9 +52,11 @@ _EXPORTS: dict[str, str] = {
     "MetricsTable": "deepfix_notebook.artifacts",
     "ProblemCode": "deepfix_notebook.contract",
     "Recommendation": "deepfix_notebook.contract",
+    "load_ipython_extension": "deepfix_notebook.notebook",
     "load_run": "deepfix_notebook.artifacts",
     "log_run": "deepfix_notebook.artifacts",
     "save_analysis": "deepfix_notebook.artifacts",
+    "unload_ipython_extension": "deepfix_notebook.notebook",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,14 +1,48 @@
-"""The package's verbs: `analyze` a run, `ask` the knowledge base."""
+"""The package's verbs: `connect` to a backend, `analyze` a run, `ask` the knowledge base."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts import ArtifactBundle
+    from deepfix_notebook.backends import AnalysisBackend
     from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
+
+_lock = threading.Lock()
+_backend: AnalysisBackend | None = None
+
+
+def connect(target: str = "local", *, tracking_uri: str | None = None) -> AnalysisBackend:
+    """Choose the backend `analyze` and `ask` use; ``"local"`` is the embedded engine.
+
+    ``tracking_uri`` is the MLflow store runs are read from (default: ``MLFLOW_TRACKING_URI``,
+    else the local store under ``$DEEPFIX_HOME``).
+    """
+    global _backend
+    if target != "local":
+        raise ValueError(
+            f"Cannot connect to {target!r}: this version analyses with the embedded engine "
+            "only; use connect('local')."
+        )
+    from deepfix_notebook.backends import LocalBackend
+
+    backend = LocalBackend(tracking_uri=tracking_uri)
+    with _lock:
+        previous, _backend = _backend, backend
+    if previous is not None:
+        previous.close()
+    return backend
+
+
+def current_backend() -> AnalysisBackend:
+    """The backend chosen with `connect`, the embedded engine by default."""
+    with _lock:
+        backend = _backend
+    return backend if backend is not None else connect()
 
 
 def analyze(
@@ -32,7 +66,6 @@ def analyze(
     `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g. ``"overfitting"``).
     """
     from deepfix_notebook.contract import AnalysisContext, AnalysisOptions
-    from deepfix_notebook.engine import analyze_bundle
 
     bundle = load_source(
         source, tracking_uri=tracking_uri, params=params, dataset=dataset, run_id=run_id
@@ -46,8 +79,8 @@ def analyze(
             "max_analysis_time": max_analysis_time,
         }
     )
-    return analyze_bundle(
-        bundle, options, AnalysisContext.model_validate(dict(context or {})), run_id=run_id
+    return current_backend().analyze(
+        bundle, options, AnalysisContext.model_validate(dict(context or {}))
     )
 
 
@@ -65,7 +98,10 @@ def load_source(
     if isinstance(source, ArtifactBundle):
         return source
     if isinstance(source, str | Path):
-        return load_run(source, tracking_uri=tracking_uri)
+        bundle = load_run(source, tracking_uri=tracking_uri or _backend_tracking_uri())
+        if run_id:
+            bundle.run_id = run_id
+        return bundle
     return bundle_from_memory(
         source, params=params, dataset=dataset, run_id=run_id, source="DataFrame"
     )
@@ -81,7 +117,6 @@ def ask(
 ) -> KnowledgeResponse:
     """Search the knowledge base (offline, in-process)."""
     from deepfix_notebook.contract import KnowledgeQuery
-    from deepfix_notebook.engine.knowledge import KnowledgeBridge
 
     request = KnowledgeQuery(
         query=query,
@@ -90,4 +125,8 @@ def ask(
         max_results=max_results,
         min_confidence=min_confidence,
     )
-    return KnowledgeBridge.default().query(request)
+    return current_backend().query_knowledge(request)
+
+
+def _backend_tracking_uri() -> str | None:
+    return getattr(current_backend(), "tracking_uri", None)

@@ -27,9 +27,12 @@ PUBLIC_API = [
     "__version__",
     "analyze",
     "ask",
+    "connect",
+    "load_ipython_extension",
     "load_run",
     "log_run",
     "save_analysis",
+    "unload_ipython_extension",
 ]
 ARTIFACTS_API = [
     "CANONICAL_METRICS",
@@ -44,6 +47,7 @@ ARTIFACTS_API = [
     "bundle_from_memory",
     "canonical_name",
     "deepfix_home",
+    "list_runs",
     "load_directory",
     "load_mlflow_run",
     "load_run",

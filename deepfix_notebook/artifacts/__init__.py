@@ -4,6 +4,10 @@
 raises `ArtifactError` with a contract error code, soft problems land in ``bundle.warnings``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._csv import read_metrics_csv
 from deepfix_notebook.artifacts._dataset import DatasetInfo
@@ -18,6 +22,9 @@ from deepfix_notebook.artifacts._store import deepfix_home, resolve_tracking_uri
 from deepfix_notebook.artifacts._table import Metric, MetricsTable
 from deepfix_notebook.artifacts._writer import write_analysis, write_run
 
+if TYPE_CHECKING:
+    from deepfix_notebook.artifacts._mlflow import RunSummary
+
 __all__ = [
     "CANONICAL_METRICS",
     "ArtifactBundle",
@@ -31,6 +38,7 @@ __all__ = [
     "bundle_from_memory",
     "canonical_name",
     "deepfix_home",
+    "list_runs",
     "load_directory",
     "load_mlflow_run",
     "load_run",
@@ -41,6 +49,15 @@ __all__ = [
     "write_analysis",
     "write_run",
 ]
+
+
+def list_runs(
+    tracking_uri: str | None = None, *, experiment: str | None = None, limit: int = 50
+) -> list[RunSummary]:
+    """The newest MLflow runs, newest first (see `RunSummary`); imports mlflow on first call."""
+    from deepfix_notebook.artifacts._mlflow import list_runs as runs
+
+    return runs(tracking_uri, experiment=experiment, limit=limit)
 
 
 def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBundle:

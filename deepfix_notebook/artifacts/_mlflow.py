@@ -10,6 +10,8 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -88,6 +90,60 @@ def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBun
 
         read_root(root, bundle, history=history, mlflow_params=run.data.params)
     return bundle
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One MLflow run as a listing shows it."""
+
+    run_id: str
+    run_name: str
+    experiment: str
+    status: str
+    start_time: datetime | None
+    metrics: dict[str, float]
+    params: dict[str, str]
+
+
+def list_runs(
+    tracking_uri: str | None = None, *, experiment: str | None = None, limit: int = 50
+) -> list[RunSummary]:
+    """The newest runs of ``experiment`` (all experiments when None), newest first."""
+    uri = resolve_tracking_uri(tracking_uri)
+    client = tracking_client(uri, create=uri == default_tracking_uri())
+    from mlflow.entities import ViewType
+
+    experiments = {e.experiment_id: e.name for e in client.search_experiments(ViewType.ACTIVE_ONLY)}
+    if experiment is not None:
+        ids = [i for i, name in experiments.items() if name == experiment]
+        if not ids:
+            known = ", ".join(sorted(experiments.values())) or "none"
+            raise ArtifactError(
+                ErrorCode.RUN_NOT_FOUND,
+                f"No experiment named {experiment!r} in {uri} (experiments: {known}).",
+                details={"experiment": experiment, "tracking_uri": uri},
+            )
+    else:
+        ids = list(experiments)
+    if not ids:
+        return []
+    runs = client.search_runs(ids, max_results=limit, order_by=["attributes.start_time DESC"])
+    return [
+        RunSummary(
+            run_id=run.info.run_id,
+            run_name=run.info.run_name or run.info.run_id[:8],
+            experiment=experiments.get(run.info.experiment_id, run.info.experiment_id),
+            status=run.info.status,
+            start_time=(
+                datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC)
+                if run.info.start_time
+                else None
+            ),
+            metrics=dict(run.data.metrics),
+            params=dict(run.data.params),
+        )
+        for run in runs
+    ]
 
 
 def log_artifacts(

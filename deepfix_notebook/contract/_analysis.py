@@ -15,6 +15,7 @@ from deepfix_notebook.contract._types import (
     utc_now,
 )
 from deepfix_notebook.contract._vocabulary import (
+    AgentName,
     AnalysisStatus,
     FaultTarget,
     ModelType,
@@ -188,14 +189,20 @@ class AnalysisResult(ContractModel):
             )
         return value
 
-    def findings(self) -> Iterator[tuple[str, Analysis]]:
-        """Every analysis of every agent, as `(agent_name, analysis)`, in result order."""
+    def findings(self, *, plan: bool = False) -> Iterator[tuple[str, Analysis]]:
+        """Every analysis as `(agent_name, analysis)`, in result order.
+
+        The optimization advisor's plan restates the other agents' findings as ordered steps;
+        it is left out unless ``plan`` is true, so each problem is counted once.
+        """
         for agent in self.agent_results:
+            if agent.agent_name == AgentName.OPTIMIZATION.value and not plan:
+                continue
             for analysis in agent.analysis:
                 yield agent.agent_name, analysis
 
     def counts_by_severity(self) -> dict[str, int]:
-        """Number of findings per severity; all three severities are present."""
+        """Number of findings per severity, the plan not counted; all three keys present."""
         counts = {severity.value: 0 for severity in Severity}
         for _, analysis in self.findings():
             counts[analysis.findings.severity.value] += 1

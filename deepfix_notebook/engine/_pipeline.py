@@ -32,6 +32,7 @@ from deepfix_notebook.engine.training import TrainingArtifactsAnalyzer, missing_
 if TYPE_CHECKING:
     from deepfix_notebook.engine.knowledge import KnowledgeBridge
 
+AgentDone = Callable[[str, int, int], None]
 PHASE_ONE_SHARE = 0.7  # of the deadline, for the three artifact analyzers together
 REFS_PER_RECOMMENDATION = 2
 
@@ -78,9 +79,12 @@ class Engine:
         run_id: str | None = None,
         request_id: str | None = None,
         deadline: float | None = None,
-        on_agent_done: Callable[[str], None] | None = None,
+        on_agent_done: AgentDone | None = None,
     ) -> AnalysisResult:
-        """Analyse ``bundle``. ``deadline`` (seconds) overrides ``options.max_analysis_time``."""
+        """Analyse ``bundle``. ``deadline`` (seconds) overrides ``options.max_analysis_time``.
+
+        ``on_agent_done(name, done, total)`` is called as each agent finishes.
+        """
         start = self._clock()
         options = options or AnalysisOptions()
         budget = deadline if deadline is not None else options.max_analysis_time
@@ -98,7 +102,9 @@ class Engine:
                 scheduled.append(agent)
             else:
                 warnings.append(reason)
-        results = self._run(scheduled, given, budget * PHASE_ONE_SHARE, on_agent_done)
+        total = len(scheduled) + (len(self.phase_two) if scheduled else 0)
+        progress = _Counter(total, on_agent_done)
+        results = self._run(scheduled, given, budget * PHASE_ONE_SHARE, progress)
         if "train_loss" in given.curves and any(
             r.agent_name == TrainingArtifactsAnalyzer.name and r.error_message is None
             for r in results
@@ -110,7 +116,7 @@ class Engine:
             for agent in self.phase_two:
                 remaining = budget - (self._clock() - start)
                 phase = AgentInput(given.bundle, options, given.context, given.curves, results)
-                results += self._run([agent], phase, remaining, on_agent_done)
+                results += self._run([agent], phase, remaining, progress)
             results = self._cite(results, warnings)
         status = AnalysisStatus.COMPLETED
         if not results:
@@ -138,7 +144,7 @@ class Engine:
         agents: Sequence[Agent],
         given: AgentInput,
         seconds: float,
-        on_agent_done: Callable[[str], None] | None,
+        progress: _Counter,
     ) -> list[AgentResult]:
         if not agents:
             return []
@@ -151,8 +157,7 @@ class Engine:
         results = []
         for agent, future in zip(agents, futures, strict=True):
             results.append(_outcome(agent, future, seconds))
-            if on_agent_done is not None:
-                on_agent_done(agent.name)
+            progress.done(agent.name)
         return results
 
     def _cite(self, results: list[AgentResult], warnings: list[str]) -> list[AgentResult]:
@@ -182,6 +187,16 @@ class Engine:
         except Exception as exc:  # knowledge is an enrichment: never lose the analysis to it
             warnings.append(f"Knowledge citations unavailable: {exc}")
             return results
+
+
+class _Counter:
+    def __init__(self, total: int, callback: AgentDone | None) -> None:
+        self.total, self.count, self.callback = total, 0, callback
+
+    def done(self, name: str) -> None:
+        self.count += 1
+        if self.callback is not None:
+            self.callback(name, self.count, self.total)
 
 
 def _outcome(agent: Agent, future: Future[AgentResult], seconds: float) -> AgentResult:

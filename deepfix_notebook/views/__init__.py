@@ -1,5 +1,32 @@
-"""Views of results: plain text now; Plotly figures and the Panel report import lazily."""
+"""Views of results: text, self-contained HTML, JSON payloads, and Plotly figures.
 
-from deepfix_notebook.views._text import render_analysis, render_knowledge
+Plotly is imported inside `views.figures` functions only, so importing this package is cheap.
+"""
 
-__all__ = ["render_analysis", "render_knowledge"]
+from deepfix_notebook.views._downsample import downsample
+from deepfix_notebook.views._html import analysis_html, comparison_html, knowledge_html
+from deepfix_notebook.views._payload import curves_payload
+from deepfix_notebook.views._text import render_analysis, render_comparison, render_knowledge
+from deepfix_notebook.views.figures import (
+    comparison_figure,
+    figure_size_bytes,
+    findings_matrix,
+    ranged_findings,
+    run_figure,
+)
+
+__all__ = [
+    "analysis_html",
+    "comparison_figure",
+    "comparison_html",
+    "curves_payload",
+    "downsample",
+    "figure_size_bytes",
+    "findings_matrix",
+    "knowledge_html",
+    "ranged_findings",
+    "render_analysis",
+    "render_comparison",
+    "render_knowledge",
+    "run_figure",
+]

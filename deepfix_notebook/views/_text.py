@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 
 from deepfix_notebook.contract import AgentName, AnalysisResult, KnowledgeResponse
 
@@ -64,6 +65,34 @@ def render_knowledge(response: KnowledgeResponse) -> str:
         ]
         lines += _wrap(item.content, "   ")
         lines += _wrap(f"Source: {item.source}", "   ")
+    return "\n".join(lines)
+
+
+def render_comparison(
+    results: Mapping[str, AnalysisResult], params: Mapping[str, Mapping[str, object]]
+) -> str:
+    """Runs side by side: status, counts by severity, problem codes, differing params."""
+    lines = [f"DeepFix comparison of {len(results)} runs"]
+    for name, result in results.items():
+        counts = result.counts_by_severity()
+        codes = sorted(
+            {
+                a.findings.code.value
+                for _, a in result.findings()
+                if a.findings.code is not None and a.findings.severity.rank >= 1
+            }
+        )
+        lines.append(
+            f"  {name}: {result.status.value}, high {counts['high']} medium {counts['medium']}"
+            f" low {counts['low']}; {', '.join(codes) or 'no medium/high findings'}"
+        )
+    keys = sorted({k for p in params.values() for k in p})
+    differing = [k for k in keys if len({repr(p.get(k)) for p in params.values()}) > 1]
+    if differing:
+        lines.append("  parameters that differ:")
+        for key in differing:
+            values = ", ".join(f"{n}={params[n].get(key)!r}" for n in params)
+            lines.append(f"    {key}: {values}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,329 @@
+"""``%deepfix``: connect, runs, analyze, compare, ask, status.
+
+Every subcommand parses its arguments with IPython's ``magic_arguments``; a bad argument is a
+one-line ``UsageError``, never a traceback, and ``%deepfix SUBCOMMAND --help`` prints its help.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import HTML, display
+
+DEFAULT_OUT = "deepfix_result"
+POLL_SECONDS = 0.25  # how often a background analysis refreshes its output
+OFFLINE_MODES = ("strict", "fallback", "local")
+
+
+def _parse(func: Callable[..., Any], line: str) -> Any:
+    """Arguments of a subcommand; a bad one raises IPython's one-line ``UsageError``."""
+    return parse_argstring(func, line)
+
+
+@magics_class
+class DeepFixMagics(Magics):
+    """The ``%deepfix`` line magic and its subcommands (usage: ``%deepfix?``)."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self.offline = "fallback"
+        self._background: list[threading.Thread] = []
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """The notebook's variables."""
+        assert self.shell is not None
+        return self.shell.user_ns  # type: ignore[no-any-return]
+
+    @no_var_expand
+    @line_cell_magic
+    def deepfix(self, line: str, cell: str | None = None) -> Any:
+        """DeepFix: diagnose training runs from what they logged.
+
+        Usage::
+
+            %deepfix connect [local] [--tracking-uri URI] [--offline strict|fallback|local]
+            %deepfix runs [--experiment NAME] [--limit N]
+            %deepfix analyze RUN_ID|PATH|$variable [--focus AREA ...] [--background]
+                             [--no-plots] [--out NAME]
+            %deepfix compare RUN ... | --experiment NAME [--metric NAME]
+            %deepfix ask "question" [--domain D] [--type T]
+            %deepfix status
+
+        ``%deepfix SUBCOMMAND --help`` explains each one.
+        """
+        if cell is not None:
+            raise UsageError("%%deepfix (tracking a cell) is not available in this version.")
+        command, _, rest = line.strip().partition(" ")
+        handler = _SUBCOMMANDS.get(command)
+        if handler is None:
+            names = ", ".join(_SUBCOMMANDS)
+            raise UsageError(
+                f"%deepfix: unknown subcommand {command!r}; use one of: {names} (%deepfix?)."
+                if command
+                else f"%deepfix needs a subcommand: {names} (%deepfix?)."
+            )
+        if {"-h", "--help"} & set(rest.split()):
+            print(handler.__doc__)  # magic_arguments puts the usage into the docstring
+            return None
+        return handler(self, rest)
+
+    # --- subcommands --------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("target", nargs="?", default="local", help="'local' (the embedded engine)")
+    @argument("--tracking-uri", help="MLflow tracking URI runs are read from")
+    @argument("--api-key", help="API key of a DeepFix server")
+    @argument(
+        "--offline",
+        choices=OFFLINE_MODES,
+        default="fallback",
+        help="what to do when a server is down",
+    )
+    def connect(self, line: str) -> Any:
+        """Choose the analysis backend; the default is the embedded engine."""
+        args = _parse(DeepFixMagics.connect, line)
+        from deepfix_notebook._api import connect
+
+        try:
+            backend = connect(args.target, tracking_uri=args.tracking_uri)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        self.offline = args.offline
+        where = args.tracking_uri or "the default MLflow store"
+        display(
+            HTML(
+                f"<b>DeepFix</b>: backend <code>{backend.name}</code>, runs from "
+                f"<code>{_escape(where)}</code>."
+            )
+        )
+        return None
+
+    @magic_arguments()
+    @argument("--experiment", help="only runs of this MLflow experiment")
+    @argument("--limit", type=int, default=20, help="how many runs (newest first)")
+    def runs(self, line: str) -> Any:
+        """List MLflow runs with their status and key metrics."""
+        args = _parse(DeepFixMagics.runs, line)
+        if args.limit < 1:
+            raise UsageError("%deepfix runs: --limit must be at least 1.")
+        from deepfix_notebook._api import _backend_tracking_uri
+        from deepfix_notebook.artifacts import ArtifactError, list_runs
+        from deepfix_notebook.notebook._runs import RunsView
+
+        try:
+            runs = list_runs(_backend_tracking_uri(), experiment=args.experiment, limit=args.limit)
+        except ArtifactError as error:
+            raise UsageError(error.message) from None
+        view = RunsView(runs)
+        display(view)
+        return None
+
+    @magic_arguments()
+    @argument("source", help="MLflow run id, run directory, or $variable (DataFrame/bundle)")
+    @argument("--focus", nargs="+", default=[], help="optimization focus areas, first in the plan")
+    @argument("--background", action="store_true", help="return at once; the output updates")
+    @argument("--no-plots", action="store_true", help="no curves in the output")
+    @argument("--out", default=DEFAULT_OUT, help="variable to bind the result to")
+    def analyze(self, line: str) -> Any:
+        """Analyse a run and show the diagnosis; the result is bound to --out."""
+        args = _parse(DeepFixMagics.analyze, line)
+        if not args.out.isidentifier():
+            raise UsageError(f"%deepfix analyze: --out {args.out!r} is not a Python name.")
+        options = _options(args.focus)
+        source = self._resolve(args.source)
+        from deepfix_notebook._api import current_backend
+
+        backend = current_backend()
+        handle = display(_progress_html(0, 0, 0.0, "starting"), display_id=True)
+        if args.background:
+            thread = threading.Thread(
+                target=self._analyze_into,
+                args=(backend, source, options, args, handle),
+                name="deepfix-analyze",
+                daemon=True,
+            )
+            self._background.append(thread)
+            thread.start()
+            return None
+        self._analyze_into(backend, source, options, args, handle)
+        return None
+
+    @magic_arguments()
+    @argument("runs", nargs="*", help="MLflow run ids or run directories")
+    @argument("--experiment", help="compare the newest runs of this experiment")
+    @argument("--limit", type=int, default=20, help="with --experiment: how many runs")
+    @argument("--metric", default="val_loss", help="the metric to overlay and rank by")
+    def compare(self, line: str) -> Any:
+        """Compare runs: curves, findings matrix, differing params, ranking."""
+        args = _parse(DeepFixMagics.compare, line)
+        if bool(args.runs) == bool(args.experiment):
+            raise UsageError("%deepfix compare: give run ids/paths or --experiment NAME, not both.")
+        from deepfix_notebook.notebook._compare import compare
+
+        try:
+            view = compare(
+                [self._resolve(r) for r in args.runs],
+                experiment=args.experiment,
+                limit=args.limit,
+                metric=args.metric,
+            )
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        display(view)
+        self.namespace[DEFAULT_OUT + "_comparison"] = view
+        return None
+
+    @magic_arguments()
+    @argument("question", nargs="+", help='what to look up, e.g. "val loss goes up"')
+    @argument("--domain", help="training, data_quality, architecture, optimization, global")
+    @argument(
+        "--type",
+        dest="query_type",
+        default="best_practice",
+        help="best_practice, diagnostic, solution, validation",
+    )
+    @argument("--max-results", type=int, default=5)
+    def ask(self, line: str) -> Any:
+        """Search the knowledge base."""
+        args = _parse(DeepFixMagics.ask, line)
+        from pydantic import ValidationError
+
+        from deepfix_notebook._api import ask
+        from deepfix_notebook.notebook._views import KnowledgeView
+
+        question = " ".join(args.question).strip().strip("\"'")
+        try:
+            response = ask(
+                question,
+                domain=args.domain,
+                query_type=args.query_type,
+                max_results=args.max_results,
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise UsageError(f"%deepfix ask: {field}: {first['msg']}.") from None
+        display(KnowledgeView(response))
+        return None
+
+    @magic_arguments()
+    def status(self, line: str) -> Any:
+        """The backend, its health and the analyses in flight."""
+        _parse(DeepFixMagics.status, line)
+        from deepfix_notebook._api import current_backend
+
+        backend = current_backend()
+        health = backend.health()
+        jobs: list[Any] = getattr(backend, "jobs", list)()
+        running = [j for j in jobs if j.status.value in {"queued", "running"}]
+        rows = "".join(
+            f"<li><code>{_escape(j.request_id)}</code> {_escape(j.run_id)}: {j.status.value} "
+            f"({j.progress:.0%})</li>"
+            for j in running
+        )
+        display(
+            HTML(
+                f"<b>DeepFix</b> backend <code>{_escape(backend.name)}</code>: {health.status}, "
+                f"version {_escape(health.version)}, engine {_escape(health.engine)}, jobs "
+                f"{_escape(health.job_store)}, queue {_escape(health.queue)}; offline mode "
+                f"{self.offline}.<ul>{rows or '<li>no analyses in flight</li>'}</ul>"
+            )
+        )
+        return None
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _resolve(self, token: str) -> Any:
+        """``$name`` is a variable of the notebook; anything else a run id or a path."""
+        token = token.strip().strip("\"'")
+        if token.startswith("$"):
+            name = token[1:]
+            if name not in self.namespace:
+                raise UsageError(f"%deepfix: no variable named {name!r} in the notebook.")
+            return self.namespace[name]
+        return Path(token).expanduser() if Path(token).expanduser().exists() else token
+
+    def _analyze_into(
+        self, backend: Any, source: Any, options: Any, args: Any, handle: Any
+    ) -> None:
+        from deepfix_notebook.artifacts import ArtifactError
+        from deepfix_notebook.notebook._views import AnalysisView
+
+        start = time.perf_counter()
+
+        def progress(status: Any) -> None:
+            handle.update(
+                _progress_html(
+                    status.agents_done,
+                    round(status.agents_done / status.progress) if status.progress else 0,
+                    time.perf_counter() - start,
+                    status.status.value,
+                )
+            )
+
+        try:
+            bundle = backend.load(source) if hasattr(backend, "load") else source
+            result = backend.analyze(bundle, options, on_progress=progress)
+        except ArtifactError as error:
+            handle.update(_error_html(error.code.value, error.message))
+            return
+        except Exception as error:  # shown in the cell, never a traceback
+            handle.update(_error_html(type(error).__name__, str(error)))
+            return
+        table = None if args.no_plots else getattr(bundle, "metrics", None)
+        view = AnalysisView(result, table)
+        self.namespace[args.out] = result
+        handle.update(view)
+
+
+def _options(focus: list[str]) -> Any:
+    from pydantic import ValidationError
+
+    from deepfix_notebook.contract import AnalysisOptions
+
+    try:
+        return AnalysisOptions.model_validate({"optimization_focus": focus})
+    except ValidationError:
+        from deepfix_notebook.contract import OptimizationFocus
+
+        known = ", ".join(f.value for f in OptimizationFocus)
+        raise UsageError(f"%deepfix analyze: --focus takes {known}.") from None
+
+
+def _escape(text: object) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def _progress_html(done: int, total: int, seconds: float, state: str) -> HTML:
+    agents = f"{done} of {total} agents" if total else "loading the run"
+    return HTML(
+        f"<div class='deepfix-progress'><b>DeepFix</b> {_escape(state)}: {agents}, "
+        f"{seconds:.1f} s</div>"
+    )
+
+
+def _error_html(code: str, message: str) -> HTML:
+    return HTML(
+        f"<div class='deepfix-error'><b>DeepFix</b> could not analyse the run: "
+        f"<code>{_escape(code)}</code> {_escape(message)}</div>"
+    )
+
+
+_SUBCOMMANDS: dict[str, Callable[[DeepFixMagics, str], Any]] = {
+    "connect": DeepFixMagics.connect,
+    "runs": DeepFixMagics.runs,
+    "analyze": DeepFixMagics.analyze,
+    "compare": DeepFixMagics.compare,
+    "ask": DeepFixMagics.ask,
+    "status": DeepFixMagics.status,
+}
