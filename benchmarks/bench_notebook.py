@@ -30,7 +30,9 @@ ip = start_ipython()
 ip.display_formatter.active_types = ip.display_formatter.format_types
 """
 
-LOAD_AND_ANALYZE = SHELL + """
+LOAD_AND_ANALYZE = (
+    SHELL
+    + """
 t = time.perf_counter(); ip.run_line_magic("load_ext", "deepfix_notebook")
 load = time.perf_counter() - t
 times = []
@@ -41,8 +43,11 @@ for _ in range(2):
         times.append(time.perf_counter() - t)
 print(json.dumps({"load": load, "first": times[0], "second": times[1]}))
 """
+)
 
-COMPARE = SHELL + """
+COMPARE = (
+    SHELL
+    + """
 ip.run_line_magic("load_ext", "deepfix_notebook")
 runs = " ".join(sys.argv[1:])
 with capture_output():
@@ -50,8 +55,11 @@ with capture_output():
     ip.run_line_magic("deepfix", "compare " + runs)
 print(json.dumps({"compare": time.perf_counter() - t}))
 """
+)
 
-SIZE = SHELL + """
+SIZE = (
+    SHELL
+    + """
 import numpy as np
 from deepfix_notebook.artifacts import bundle_from_memory
 ip.run_line_magic("load_ext", "deepfix_notebook")
@@ -73,6 +81,7 @@ for output in cap.outputs:
         sizes[mime] = max(sizes.get(mime, 0), len(text.encode()))
 print(json.dumps(sizes))
 """
+)
 
 
 def child(code: str, *args: str) -> dict[str, float]:
@@ -124,8 +133,10 @@ def main() -> int:
         sizes = child(SIZE, steps)
         total = sum(sizes.values())
         detail = ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sorted(sizes.items()))
-        print(f"  {int(float(steps)):>9,} steps: {total / 1024:7.0f} KB ({detail})"
-              + ("   target < 1 MB" if steps == "1e6" else ""))
+        print(
+            f"  {int(float(steps)):>9,} steps: {total / 1024:7.0f} KB ({detail})"
+            + ("   target < 1 MB" if steps == "1e6" else "")
+        )
     return 0
 
 

@@ -12,7 +12,7 @@ DEFAULT_LR = {"adaptive": 1e-3, "sgd": 1e-2}
 # A learning rate this many times above/below its family's default is suspicious by itself
 # (Bengio 2012: useful rates rarely lie beyond an order of magnitude of a good default).
 LR_TOO_HIGH_FACTOR = {"adaptive": 10.0, "sgd": 100.0}
-LR_TOO_LOW_FACTOR = {"adaptive": 100.0, "sgd": 1000.0}
+LR_TOO_LOW_FACTOR = {"adaptive": 100.0, "sgd": 100.0}
 GRADIENT_CLIP_NORM = 1.0  # the usual max_norm for clip_grad_norm_ (Pascanu et al., ICML 2013)
 
 

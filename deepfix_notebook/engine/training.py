@@ -38,6 +38,7 @@ from deepfix_notebook.engine._curves import (
     cap,
     fmt,
     pct,
+    rolling_median,
     smoothing_window,
 )
 from deepfix_notebook.engine._facts import TrainingFacts
@@ -50,6 +51,7 @@ P = ProblemCode
 # DeepDiagnosis/AutoTrainer flag "loss not decreasing" on no meaningful improvement; 5% is our
 # own measurement (healthy runs in tests/eval fall 30-99%).
 FLAT_DROP = 0.05
+FLAT_MOVE = 0.5  # ... and a flat loss stays within half its start value (own)
 # Exploding loss: a rise above the best value of 9 start-sizes (~10x for positive losses).
 # AutoTrainer flags loss explosion at an order-of-magnitude growth.
 EXPLODE_RISE = 9.0
@@ -65,6 +67,7 @@ COARSE_POINTS = 20
 # Overfitting: Prechelt's generalisation loss GL = val/val_min - 1 (Early Stopping — But When?,
 # 1998) of at least 10% at the end of the run, while training loss still falls.
 OVERFIT_GL = 0.10
+NOISE_MARGIN = 3.0  # a change must exceed 3x the curve's point-to-point noise to count (own)
 OVERFIT_GL_HIGH = 0.50
 ACCURACY_GAP = 0.10  # train-val accuracy gap that counts as overfitting (own measurement)
 ACCURACY_GAP_HIGH = 0.20
@@ -74,19 +77,26 @@ OVERTRAIN_SHARE = 0.6
 # Keras' ReduceLROnPlateau (10) — or this share of the run, whichever is longer.
 PLATEAU_PATIENCE = 10
 PLATEAU_SHARE = 0.25
+PLATEAU_LONG_SHARE = 0.5  # a stall over half the run with a constant rate is worth fixing
 MIN_DELTA_SHARE = 0.01  # improvement smaller than 1% of the curve's range is no improvement
 # Slow convergence: the last quarter still brings this share of the total improvement.
 STILL_IMPROVING_SHARE = 0.20
 # ... or the last quarter still lowers the loss by this share of its level then (own measurement:
 # converged runs in tests/eval gain < 5% of their level over their last quarter).
 STILL_IMPROVING_LEVEL = 0.15
+# ... or the whole run lowered the loss by less than 30% while the last quarter kept ~60% of the
+# average pace (a straight, crawling line: tiny gains per epoch; own measurement).
+SLOW_TOTAL_DROP = 0.30
+CRAWL_SHARE = 0.15
 # Insufficient training: CONTRACT.md §1 — 3 to 9 epochs.
 MIN_EPOCHS = 10
+SHORT_RUN_FALLING = 0.05  # a short run still losing 5% over its last quarter had more to give (own)
 # Underfitting: final score below chance + this share of the way to perfect (own measurement).
 UNDERFIT_SHARE = 0.5
 UNDERFIT_SHARE_HIGH = 0.25
 # Suspicious validation: val better than train by these margins over the last half.
 VAL_LOSS_RATIO = 0.8
+VAL_LOSS_RATIO_LARGE = 0.5  # half of train: too large for dropout alone to be the whole story
 VAL_SCORE_MARGIN = 0.05
 NEAR_PERFECT = 0.999
 # Gradients: growth of the global norm over its early level (Pascanu et al., ICML 2013 discuss
@@ -163,9 +173,33 @@ def _span(curve: Curve) -> float:
     return max(abs(head), spread * 0.1, 1e-12)
 
 
+def _start(curve: Curve) -> float:
+    """Where the loss began: the higher of its first points and its first 5% (a fast early
+    drop must not hide the start)."""
+    return max(curve.head(), float(np.median(curve.points[:3])))
+
+
 def _drop(curve: Curve) -> float:
     """How much of its start value the loss lost at its best (0 = none, 1 = all)."""
-    return (curve.head() - float(np.min(curve.smooth))) / _span(curve)
+    start, best = _start(curve), float(np.min(curve.smooth))
+    if start > 0 and best >= 0:
+        return (start - best) / start
+    return (start - best) / _span(curve)
+
+
+def _noise(values: FloatArray) -> float:
+    """Point-to-point noise: the robust spread of values around a 5-point rolling median."""
+    if values.size < 5:
+        return 0.0
+    residual = values - rolling_median(values, max(5, smoothing_window(values.size)))
+    return 1.4826 * float(np.median(np.abs(residual)))
+
+
+def _steady(values: FloatArray) -> FloatArray:
+    """A rolling median wide enough (>= 5 points) to judge a short, noisy validation curve."""
+    if values.size < 10:
+        return values
+    return rolling_median(values, max(5, smoothing_window(values.size)))
 
 
 def _nearest(curve: Curve, step: int) -> int:
@@ -372,7 +406,7 @@ def _oscillation(curve: Curve) -> float:
 
     Measured on ~20 chunk medians so batch noise, however frequent, does not count as swinging.
     """
-    values = curve.smooth
+    values = curve.smooth if curve.points.size > 100 else _steady(curve.points)
     if values.size > 2 * COARSE_POINTS:
         usable = values.size - values.size % COARSE_POINTS
         values = np.median(values[:usable].reshape(COARSE_POINTS, -1), axis=1)
@@ -449,6 +483,8 @@ def loss_not_decreasing(facts: TrainingFacts) -> list[Analysis]:
     drop = _drop(curve)
     if drop >= FLAT_DROP:
         return []
+    if float(np.ptp(curve.smooth)) > FLAT_MOVE * max(abs(_start(curve)), 1e-12):
+        return []  # it moved a lot, just not down: divergence or instability, not flatness
     score = facts.score("train") or facts.score("val")
     if score is not None:
         values = score.values()
@@ -478,7 +514,8 @@ def loss_not_decreasing(facts: TrainingFacts) -> list[Analysis]:
                 "Check the model's plumbing first: hidden layers need non-linear activations and "
                 "the output activation must match the loss (softmax with categorical "
                 "cross-entropy, sigmoid with binary cross-entropy, linear with MSE); check that "
-                "labels match the outputs and that one small batch can be overfitted. Then "
+                "labels line up with their inputs, that inputs are scaled (standardised), and "
+                "that one small batch can be overfitted. Then "
                 f"tune the step size: {lower_lr(facts.learning_rate, facts.optimizer)} if it "
                 "oscillates, or raise it if nothing moves; Adam at 1e-3 is a safe baseline."
             ),
@@ -487,7 +524,14 @@ def loss_not_decreasing(facts: TrainingFacts) -> list[Analysis]:
                 "loss/activation pairing, saturated or dead units, mismatched labels, or a "
                 "step size far off."
             ),
-            targets=[T.ACTIVATION, T.LOSS_FUNCTION, T.LEARNING_RATE, T.OPTIMIZER, T.WEIGHT_INIT],
+            targets=[
+                T.ACTIVATION,
+                T.LOSS_FUNCTION,
+                T.LABELS,
+                T.DATA_PREPROCESSING,
+                T.LEARNING_RATE,
+                T.OPTIMIZER,
+            ],
         )
     ]
 
@@ -503,14 +547,17 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
     late = float(smooth[quarter] - smooth[-1])
     share = late / total if total > 0 else 0.0
     level = late / abs(float(smooth[quarter])) if smooth[quarter] else 0.0
-    if share < STILL_IMPROVING_SHARE and level < STILL_IMPROVING_LEVEL:
+    crawling = _drop(curve) < SLOW_TOTAL_DROP and share >= CRAWL_SHARE
+    if share < STILL_IMPROVING_SHARE and level < STILL_IMPROVING_LEVEL and not crawling:
         return []
-    val_gain = None
+    val_gain = val_share = None
     val = facts.val_loss
     if val is not None and val.points.size >= 4:
-        v = val.smooth
+        v = _steady(val.points)
         at = float(v[int(v.size * 0.75)])
         val_gain = (at - float(v[-1])) / abs(at) if at else 0.0
+        val_total = float(v[0] - np.min(v))
+        val_share = (at - float(v[-1])) / val_total if val_total > 0 else 0.0
         if val_gain <= 0:
             return []  # validation stopped improving: more epochs would not help
     epochs = facts.epochs_seen
@@ -519,7 +566,12 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
         if epochs
         else "train about 2x longer"
     )
-    clear = val_gain is None or val_gain >= STILL_IMPROVING_LEVEL / 2
+    # The validation curve decides when there is one: a training loss sliding towards zero
+    # always "falls X% of its level" without the model getting any better.
+    if val_gain is not None and val_share is not None:
+        clear = crawling or val_gain >= STILL_IMPROVING_LEVEL or val_share >= STILL_IMPROVING_SHARE
+    else:
+        clear = crawling or share >= STILL_IMPROVING_SHARE
     evidence = (
         f"{curve.display} fell another {pct(level)} in the last quarter of the run (from "
         f"{fmt(float(smooth[quarter]))} at {curve.place(quarter)} to {fmt(float(smooth[-1]))}), "
@@ -532,7 +584,11 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
             P.SLOW_CONVERGENCE,
             description=f"{curve.display} was still falling clearly when training stopped.",
             evidence=evidence + ".",
-            severity=Severity.MEDIUM if clear and max(share, level) >= 0.15 else Severity.LOW,
+            severity=(
+                Severity.MEDIUM
+                if clear and (crawling or max(share, level) >= 0.15)
+                else Severity.LOW
+            ),
             confidence=0.7,
             metric=curve.name,
             step_range=curve.step_range(quarter, n - 1),
@@ -557,8 +613,14 @@ def insufficient_training(facts: TrainingFacts) -> list[Analysis]:
     few_points = epochs is None and curve.n < MIN_EPOCHS
     if not (few_epochs or few_points):
         return []
-    points = curve.points
-    still = points.size >= 2 and float(points[-2] - points[-1]) > 0.02 * _span(curve)
+    # Still falling: over the last quarter (at least the last step) of the validation curve when
+    # there is one, else of the loss.
+    val = facts.val_loss
+    ref = val if val is not None and val.points.size >= 2 else curve
+    points = _steady(ref.points)
+    k = max(1, points.size // 4)
+    before = float(points[-1 - k]) if points.size > k else float(points[0])
+    still = (before - float(points[-1])) > SHORT_RUN_FALLING * abs(before)
     unit = f"{epochs} epochs" if few_epochs else f"{curve.n} logged steps"
     return [
         issue(
@@ -649,19 +711,23 @@ def overfitting(facts: TrainingFacts) -> list[Analysis]:
 
 def _val_rise(facts: TrainingFacts, val: Curve) -> list[Analysis]:
     smooth = val.smooth
+    steady = _steady(val.points)
+    low = int(np.argmin(steady))
     best = _refine_min(val.points, int(np.argmin(smooth)))
-    if best >= smooth.size * 0.85 or val.points[best] <= 0:
+    if low >= steady.size * 0.85 or steady[low] <= 0:
         return []
     end = val.tail()
-    gl = end / float(val.points[best]) - 1  # Prechelt's generalisation loss
-    if gl < OVERFIT_GL:
-        return []
+    gl = end / float(steady[low]) - 1  # Prechelt's generalisation loss, on the steady curve
+    if gl < OVERFIT_GL or end - float(steady[low]) < NOISE_MARGIN * _noise(val.points):
+        return []  # a rise within the curve's own jitter is noise, not overfitting
     train = _finite_prefix(facts.loss)
-    at_best = _nearest(train, int(val.steps[val.raw_index[best]]))
-    train_then, train_end = float(train.smooth[at_best]), float(train.smooth[-1])
+    at_best = _nearest(train, int(val.steps[val.raw_index[low]]))
+    width = max(1, smoothing_window(train.points.size))
+    train_then = float(np.median(train.points[max(at_best - width, 0) : at_best + width + 1]))
+    train_end = train.tail()
     train_fall = (train_then - train_end) / max(abs(train_then), 1e-12)
-    if train_fall < 0.02:
-        return []  # both got worse: divergence, not overfitting
+    if train_fall < 0.02 or train_then - train_end < NOISE_MARGIN * _noise(train.points):
+        return []  # training stopped improving too: a plateau or divergence, not overfitting
     n = smooth.size
     epochs = facts.epochs_seen
     stop_at = val.place(best)
@@ -787,13 +853,15 @@ def plateau(facts: TrainingFacts) -> list[Analysis]:
     val = facts.val_loss
     score = facts.score("val")
     if val is not None and val.points.size >= 8:
-        values, curve = val.smooth, val
+        raw, curve = val.points, val
     elif score is not None and score.curve.points.size >= 8:
-        values, curve = -score.values(), score.curve
+        raw, curve = -score.curve.points / score.scale, score.curve
     else:
         return []
-    n = values.size
-    delta = max(float(np.ptp(values)) * MIN_DELTA_SHARE, 1e-12)
+    n = raw.size
+    values = _steady(raw)
+    noise = _noise(raw)
+    delta = max(float(np.ptp(values)) * MIN_DELTA_SHARE, noise, 1e-12)
     marks = _improvement_marks(values, delta)
     gaps = np.diff(np.r_[marks, n])
     longest = int(np.argmax(gaps))
@@ -805,9 +873,9 @@ def plateau(facts: TrainingFacts) -> list[Analysis]:
         return []
     end = start + length - 1
     stretch = values[start : end + 1]
-    if float(np.ptp(stretch)) > 0.25 * float(np.ptp(values)) or abs(
-        float(stretch[-1] - stretch[0])
-    ) > 0.1 * float(np.ptp(values)):
+    allowed = max(0.1 * float(np.ptp(values)), NOISE_MARGIN * noise)
+    k = max(3, stretch.size // 4)
+    if abs(float(np.median(stretch[-k:]) - np.median(stretch[:k]))) > allowed:
         return []  # it moved (e.g. rose: overfitting), it did not stall
     train = _finite_prefix(facts.loss)
     stuck = _drop(train) < 0.5
@@ -815,7 +883,15 @@ def plateau(facts: TrainingFacts) -> list[Analysis]:
         "learning_rate" not in facts.curves
         or float(np.ptp(facts.curves["learning_rate"].points)) == 0.0
     )
-    severity = Severity.MEDIUM if stuck and end >= n - 2 else Severity.LOW
+    at_end = end >= n - 2
+    # Wandering above its best at the end, with a step size that never shrinks.
+    wandering = float(np.median(raw[-max(3, n // 4) :])) > float(np.min(values)) + 1.5 * noise
+    long = length >= PLATEAU_LONG_SHARE * n
+    severity = (
+        Severity.MEDIUM
+        if at_end and (stuck or (long and lr_constant and wandering))
+        else Severity.LOW
+    )
     return [
         issue(
             P.PLATEAU,
@@ -855,6 +931,7 @@ def suspicious_validation(facts: TrainingFacts) -> list[Analysis]:
         if half.size and t_half.size and np.median(t_half) > 0:
             ratio = float(np.median(half) / np.median(t_half))
             if ratio <= VAL_LOSS_RATIO:
+                mild = regularised and ratio > VAL_LOSS_RATIO_LARGE
                 out.append(
                     _suspicious(
                         facts,
@@ -862,7 +939,7 @@ def suspicious_validation(facts: TrainingFacts) -> list[Analysis]:
                         f"Over the second half of the run {val.display} (median "
                         f"{fmt(float(np.median(half)))}) stayed {pct(1 - ratio)} below "
                         f"{train.display} (median {fmt(float(np.median(t_half)))}).",
-                        Severity.LOW if regularised else Severity.MEDIUM,
+                        Severity.LOW if mild else Severity.MEDIUM,
                     )
                 )
     t_score, v_score = facts.score("train"), facts.score("val")
@@ -903,6 +980,18 @@ def suspicious_validation(facts: TrainingFacts) -> list[Analysis]:
 
 def _suspicious(facts: TrainingFacts, curve: Curve, evidence: str, severity: Severity) -> Analysis:
     n = curve.points.size
+    params = facts.params
+    dropout = params.dropout_rate if params is not None else None
+    regularised = bool(dropout or (params is not None and params.augmentation))
+    # Train-only regularisation is the innocent explanation; say so, and make it a target.
+    heavy = (
+        f"; with dropout {fmt(dropout)} the training metrics are computed on a crippled model, "
+        f"so also try dropout around {fmt(min(dropout / 2, 0.3))}"
+        if dropout
+        else "; augmentation active only in training can explain part of it"
+        if regularised
+        else "; dropout or augmentation active only in training can explain a small margin"
+    )
     return issue(
         P.SUSPICIOUS_VALIDATION,
         description="Validation results look better than training: check for leakage.",
@@ -915,14 +1004,13 @@ def _suspicious(facts: TrainingFacts, curve: Curve, evidence: str, severity: Sev
         action=(
             "Check that no sample (or near-duplicate) is in both training and validation sets, "
             "that the split happens before augmentation and feature scaling are fitted, and "
-            "that no feature encodes the label; dropout and augmentation active only in "
-            "training can explain a small margin."
+            f"that no feature encodes the label{heavy}."
         ),
         rationale=(
             "Validation that beats training by a margin, or is near-perfect from the start, is "
             "the classic sign of leakage between the splits."
         ),
-        targets=[T.DATA_SPLIT, T.LABELS],
+        targets=[T.DATA_SPLIT, T.LABELS, *([T.REGULARIZATION] if regularised else [])],
     )
 
 

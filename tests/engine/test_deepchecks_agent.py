@@ -244,15 +244,18 @@ def test_property_outliers_share_of_the_split() -> None:
         "Aspect Ratio": "Not enough non-null samples to calculate outliers.",
     }
     item = one(run(check("Image Property Outliers - Test Dataset", value)), P.OUTLIERS)
-    assert item.findings.severity is Severity.MEDIUM
+    assert item.findings.severity is Severity.HIGH  # above 10%
     # 50 distinct samples of the 400 test samples
     assert "50 of the 400 test samples (12%)" in item.findings.evidence
     assert "'Brightness' (30), 'Area' (30)" in item.findings.evidence
 
 
 def test_few_property_outliers_pass_and_unknown_totals_are_a_note() -> None:
+    few = {"Brightness": {"outliers_identifiers": list(range(15))}}
+    assert run(check("Image Property Outliers", few)).analysis == []  # 1.5% of 1000
     value = {"Brightness": {"outliers_identifiers": list(range(30))}}
-    assert run(check("Image Property Outliers", value)).analysis == []  # 3% of 1000
+    item = one(run(check("Image Property Outliers", value)), P.OUTLIERS)  # 3%: 4x Tukey's 0.7%
+    assert item.findings.severity is Severity.MEDIUM
     result = run(check("Image Property Outliers", value), dataset=None)
     assert result.analysis == []
     assert any("30 outlying samples" in n for n in result.additional_outputs["notes"])
