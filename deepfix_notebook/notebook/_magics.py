@@ -279,9 +279,21 @@ class DeepFixMagics(Magics):
             handle.update(_error_html(type(error).__name__, str(error)))
             return
         table = None if args.no_plots else getattr(bundle, "metrics", None)
-        view = AnalysisView(result, table)
+        view: Any = AnalysisView(result, table)
+        if table is not None and not args.background and self._live_widgets():
+            from deepfix_notebook.notebook._widget import AnalysisWidget
+
+            view = AnalysisWidget(result, table)
         self.namespace[args.out] = result
         handle.update(view)
+
+    def _live_widgets(self) -> bool:
+        """A kernel (not a terminal) whose frontend can talk to widgets."""
+        if getattr(self.shell, "kernel", None) is None:
+            return False
+        from importlib.util import find_spec
+
+        return find_spec("ipywidgets") is not None and find_spec("plotly") is not None
 
 
 def _options(focus: list[str]) -> Any:
