@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Recommendation,
     )
     from deepfix_notebook.notebook import load_ipython_extension, unload_ipython_extension
+    from deepfix_notebook.training import log, track
 
 _EXPORTS: dict[str, str] = {
     "analyze": "deepfix_notebook._api",
@@ -53,9 +54,11 @@ _EXPORTS: dict[str, str] = {
     "ProblemCode": "deepfix_notebook.contract",
     "Recommendation": "deepfix_notebook.contract",
     "load_ipython_extension": "deepfix_notebook.notebook",
+    "log": "deepfix_notebook.training",
     "load_run": "deepfix_notebook.artifacts",
     "log_run": "deepfix_notebook.artifacts",
     "save_analysis": "deepfix_notebook.artifacts",
+    "track": "deepfix_notebook.training",
     "unload_ipython_extension": "deepfix_notebook.notebook",
 }
 

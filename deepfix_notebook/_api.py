@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,9 +11,6 @@ if TYPE_CHECKING:
     from deepfix_notebook.backends import AnalysisBackend
     from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
 
-_lock = threading.Lock()
-_backend: AnalysisBackend | None = None
-
 
 def connect(target: str = "local", *, tracking_uri: str | None = None) -> AnalysisBackend:
     """Choose the backend `analyze` and `ask` use; ``"local"`` is the embedded engine.
@@ -22,27 +18,21 @@ def connect(target: str = "local", *, tracking_uri: str | None = None) -> Analys
     ``tracking_uri`` is the MLflow store runs are read from (default: ``MLFLOW_TRACKING_URI``,
     else the local store under ``$DEEPFIX_HOME``).
     """
-    global _backend
     if target != "local":
         raise ValueError(
             f"Cannot connect to {target!r}: this version analyses with the embedded engine "
             "only; use connect('local')."
         )
-    from deepfix_notebook.backends import LocalBackend
+    from deepfix_notebook.backends import LocalBackend, use
 
-    backend = LocalBackend(tracking_uri=tracking_uri)
-    with _lock:
-        previous, _backend = _backend, backend
-    if previous is not None:
-        previous.close()
-    return backend
+    return use(LocalBackend(tracking_uri=tracking_uri))
 
 
 def current_backend() -> AnalysisBackend:
     """The backend chosen with `connect`, the embedded engine by default."""
-    with _lock:
-        backend = _backend
-    return backend if backend is not None else connect()
+    from deepfix_notebook.backends import current
+
+    return current()
 
 
 def analyze(
@@ -129,4 +119,6 @@ def ask(
 
 
 def _backend_tracking_uri() -> str | None:
-    return getattr(current_backend(), "tracking_uri", None)
+    from deepfix_notebook.backends import tracking_uri
+
+    return tracking_uri()

@@ -30,8 +30,10 @@ PUBLIC_API = [
     "connect",
     "load_ipython_extension",
     "load_run",
+    "log",
     "log_run",
     "save_analysis",
+    "track",
     "unload_ipython_extension",
 ]
 ARTIFACTS_API = [

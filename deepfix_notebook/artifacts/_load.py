@@ -45,11 +45,12 @@ def log_run(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     run_name: str | None = None,
+    status: str | None = None,
 ) -> str:
     """Write the canonical layout to an MLflow run (a new one unless ``run_id``); its id.
 
     Params are logged as MLflow params too, and the last value of each recognised metric as an
-    MLflow metric, so run listings show them.
+    MLflow metric, so run listings show them. ``status`` (e.g. ``FINISHED``) ends the run.
     """
     from deepfix_notebook.artifacts._mlflow import log_artifacts
 
@@ -70,6 +71,7 @@ def log_run(
             run_name=run_name,
             params=params,
             summary_metrics=_last_values(metrics),
+            status=status,
         )
 
 

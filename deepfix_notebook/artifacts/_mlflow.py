@@ -155,11 +155,13 @@ def log_artifacts(
     run_name: str | None = None,
     params: Mapping[str, Any] | None = None,
     summary_metrics: Mapping[str, tuple[float, int]] | None = None,
+    status: str | None = None,
 ) -> str:
     """Upload a run directory's layout to an MLflow run (a new one when ``run_id`` is None).
 
     ``params`` are also logged as MLflow params and ``summary_metrics`` (name -> (value, step))
-    as MLflow metrics, so the MLflow UI and run listings show them. Returns the run id.
+    as MLflow metrics, so the MLflow UI and run listings show them. ``status`` (``FINISHED``,
+    ``FAILED``, ``KILLED``) ends the run. Returns the run id.
     """
     uri = resolve_tracking_uri(tracking_uri)
     client = tracking_client(uri, create=True)
@@ -180,6 +182,8 @@ def log_artifacts(
     if param_list or metric_list:
         client.log_batch(run_id, metrics=metric_list, params=param_list)
     client.log_artifacts(run_id, str(directory))
+    if status is not None:
+        client.set_terminated(run_id, status=status)
     return run_id
 
 

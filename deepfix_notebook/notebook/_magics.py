@@ -22,6 +22,10 @@ POLL_SECONDS = 0.25  # how often a background analysis refreshes its output
 OFFLINE_MODES = ("strict", "fallback", "local")
 
 
+class _CellFailed(Exception):
+    """The tracked cell raised; IPython has shown the traceback already."""
+
+
 def _parse(func: Callable[..., Any], line: str) -> Any:
     """Arguments of a subcommand; a bad one raises IPython's one-line ``UsageError``."""
     return parse_argstring(func, line)
@@ -60,7 +64,7 @@ class DeepFixMagics(Magics):
         ``%deepfix SUBCOMMAND --help`` explains each one.
         """
         if cell is not None:
-            raise UsageError("%%deepfix (tracking a cell) is not available in this version.")
+            return self._track_cell(line, cell)
         command, _, rest = line.strip().partition(" ")
         handler = _SUBCOMMANDS.get(command)
         if handler is None:
@@ -237,6 +241,42 @@ class DeepFixMagics(Magics):
                 f"{self.offline}.<ul>{rows or '<li>no analyses in flight</li>'}</ul>"
             )
         )
+        return None
+
+    @magic_arguments()
+    @argument("--name", help="MLflow run name")
+    @argument("--experiment", help="MLflow experiment (created when missing)")
+    def track_cell(self, line: str) -> Any:
+        """%%deepfix: run the cell as a tracked training run, then analyse it.
+
+        Inside the cell, log with ``deepfix_notebook.log(step=..., epoch=..., **metrics)``.
+        """
+
+    def _track_cell(self, line: str, cell: str) -> Any:
+        args = _parse(DeepFixMagics.track_cell, line)
+        from deepfix_notebook.notebook._views import AnalysisView
+        from deepfix_notebook.training import track
+
+        try:
+            with track(args.name, experiment=args.experiment) as run:
+                outcome = self.shell.run_cell(cell)  # type: ignore[union-attr]
+                if not outcome.success:
+                    raise _CellFailed
+        except _CellFailed:
+            saved = f" in MLflow run {run.run_id} (marked FAILED)" if run.run_id else ""
+            display(HTML(f"<b>DeepFix</b>: the cell failed; what it logged is saved{saved}."))
+            return None
+        if run.result is None:
+            display(
+                HTML(
+                    "<b>DeepFix</b>: nothing was logged; call <code>deepfix_notebook.log(step=..., "
+                    "train_loss=...)</code> inside the cell."
+                )
+            )
+            return None
+        self.namespace[DEFAULT_OUT] = run.result
+        table = run.bundle.metrics if run.bundle is not None else None
+        display(AnalysisView(run.result, table))
         return None
 
     # --- helpers ------------------------------------------------------------------------

@@ -181,3 +181,38 @@ def test_runs_lists_the_local_store(
     finally:
         with capture_output():
             ip.run_line_magic("deepfix", "connect local")
+
+
+def test_cell_magic_tracks_the_cell_and_analyses_it(ip: Any) -> None:
+    body = (
+        "import math\n"
+        "import deepfix_notebook\n"
+        "for epoch in range(25):\n"
+        "    deepfix_notebook.log(epoch=epoch, train_loss=2 * math.exp(-epoch / 3) + 0.05,\n"
+        "                         val_loss=2 * math.exp(-epoch / 3) + 0.1)\n"
+    )
+    with capture_output() as cap:
+        ip.run_cell_magic("deepfix", "--name cell-run --experiment cells", body)
+    data = next(d for d in rich(cap.outputs) if MIME_ANALYSIS in d)
+    result = ip.user_ns["deepfix_result"]
+    assert data[MIME_ANALYSIS]["result"]["run_id"] == result.run_id
+    assert result.summary.startswith("The run looks healthy")
+    from deepfix_notebook.artifacts import list_runs
+
+    (run,) = list_runs(experiment="cells")
+    assert run.run_name == "cell-run" and run.status == "FINISHED"
+
+
+def test_cell_magic_failure_keeps_what_was_logged(ip: Any) -> None:
+    body = (
+        "import deepfix_notebook\n"
+        "deepfix_notebook.log(step=0, train_loss=1.0)\n"
+        "raise ValueError('boom')\n"
+    )
+    with capture_output() as cap:
+        ip.run_cell_magic("deepfix", "--experiment cells-failed", body)
+    html = "".join(d.get("text/html", "") for d in rich(cap.outputs))
+    assert "the cell failed" in html and "marked FAILED" in html
+    from deepfix_notebook.artifacts import list_runs
+
+    assert [r.status for r in list_runs(experiment="cells-failed")] == ["FAILED"]
