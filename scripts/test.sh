@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export MLFLOW_DISABLE_TELEMETRY=true
 
+bash scripts/install-browser.sh   # Debian's Chromium for the browser tests
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 lint-imports

@@ -116,6 +116,8 @@ class AnalysisWidget:
 
         figure = go.FigureWidget(run_figure(self.table, self.result))
         figure.layout.height = 560
+        figure.layout.autosize = True  # fill the output's width
+        figure.layout.margin = {"l": 80, "r": 20, "t": 30, "b": 40}
         return figure
 
     def _highlight(self, analysis: Analysis) -> None:

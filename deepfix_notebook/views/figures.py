@@ -126,6 +126,7 @@ def run_figure(
     if epochs is not None and np.any(np.diff(epochs) < 0):
         epochs = None  # epochs that go back cannot map ranges between the axes
     drawn: dict[tuple[Any, ...], int] = {}
+    placed: list[tuple[float, float]] = []
     shape_of: list[int | None] = []
     for index, (_, finding) in enumerate(regions):
         bounds = _finding_bounds(finding, axis, table.step, epochs, span)
@@ -136,7 +137,10 @@ def run_figure(
         if key not in drawn:
             drawn[key] = index
             rows = [panel_rows[finding.metric]] if finding.metric in panel_rows else None
-            _add_region(fig, finding, bounds, rows, len(panels), index)
+            # Labels of regions that overlap stack downwards instead of printing over each other.
+            lane = sum(1 for a, b in placed if a < bounds[1] and bounds[0] < b)
+            placed.append(bounds)
+            _add_region(fig, finding, bounds, rows, len(panels), index, lane)
         shape_of.append(drawn[key])
     if highlight is not None and shape_of[highlight] is not None:
         _highlight(fig, f"finding-{shape_of[highlight]}")
@@ -467,6 +471,8 @@ def _finding_bounds(
 
 # --------------------------------------------------------------------------- regions
 
+LABEL_LANE_PX = 14  # vertical offset between the labels of overlapping regions
+
 
 def _add_region(
     fig: Figure,
@@ -475,6 +481,7 @@ def _add_region(
     rows: list[int] | None,
     n_rows: int,
     index: int,
+    lane: int = 0,
 ) -> None:
     color = SEVERITY_COLORS[finding.severity.value]
     label = finding.code.value if finding.code is not None else "finding"
@@ -487,6 +494,7 @@ def _add_region(
                 "annotation_position": "top left",
                 "annotation_font_size": 10,
                 "annotation_name": f"finding-{index}",
+                "annotation_yshift": -LABEL_LANE_PX * lane,
             }
         fig.add_vrect(
             x0=bounds[0],

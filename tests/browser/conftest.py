@@ -1,0 +1,254 @@
+"""Browser fixtures: a real JupyterLab server and Debian's Chromium driven by Playwright.
+
+``jupyterlab`` starts ``python -m jupyter lab`` on 127.0.0.1 (no token, no password) over a temp
+copy of ``examples/``, with every Jupyter and IPython directory in a temp dir, and yields its base
+URL. ``browser_page`` is a Playwright page in the Chromium on PATH (``scripts/install-browser.sh``
+installs it); Playwright's own browser download (``playwright install``) is never used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+SERVER_START_TIMEOUT_S = 90.0
+VIEWPORT = {"width": 1400, "height": 1000}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# JupyterLab user settings for the test server: no news or update checks (no network here, and
+# their toast would cover the page) and every cell rendered (no virtual scrolling of the notebook).
+LAB_SETTINGS: dict[str, dict[str, Any]] = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives JupyterLab in a real headless Chromium")
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium on PATH, or None."""
+    return shutil.which("chromium")
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "<no output>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class _JupyterLab:
+    """A started ``jupyter lab`` subprocess serving a temp copy of ``examples/``."""
+
+    def __init__(self, base: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.root = base / "root"
+        shutil.copytree(
+            EXAMPLES,
+            self.root,
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc"),
+        )
+        home = base / "home"
+        dirs = {
+            "JUPYTER_CONFIG_DIR": home / "jupyter-config",
+            "JUPYTER_DATA_DIR": home / "jupyter-data",
+            "JUPYTER_RUNTIME_DIR": home / "jupyter-runtime",
+            "IPYTHONDIR": home / "ipython",
+            "DEEPFIX_HOME": home / "deepfix",
+        }
+        for path in dirs.values():
+            path.mkdir(parents=True)
+        settings = dirs["JUPYTER_CONFIG_DIR"] / "lab" / "user-settings"
+        for name, values in LAB_SETTINGS.items():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(json.dumps(values), encoding="utf-8")
+        # JUPYTER_PATH is left as it is: JupyterLab still finds the labextensions installed in
+        # sys.prefix/share/jupyter (ipywidgets, anywidget, plotly).
+        pythonpath = os.environ.get("PYTHONPATH")
+        env = {
+            **os.environ,
+            **{k: str(v) for k, v in dirs.items()},
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            # The kernel imports the package under test from this checkout, whatever is installed.
+            "PYTHONPATH": os.pathsep.join([str(REPO), *([pythonpath] if pythonpath else [])]),
+        }
+        env.pop("MLFLOW_TRACKING_URI", None)
+        env.pop("JUPYTER_TOKEN", None)
+        self.stdout = base / "jupyterlab.out"
+        self.stderr = base / "jupyterlab.err"
+        command = [
+            sys.executable, "-m", "jupyter", "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={self.root}",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]  # fmt: skip
+        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
+            self.process = subprocess.Popen(
+                command, cwd=self.root, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+            )
+        self._stopped = False
+
+    def _get(self, path: str) -> int:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
+            return int(response.status)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"jupyter lab exited with {self.process.returncode} before answering "
+                    f"/api/status:\n{_tail(self.stderr)}"
+                )
+            with contextlib.suppress(urllib.error.URLError, OSError):
+                if self._get("/api/status") == 200 and self._get("/lab") == 200:
+                    return
+            time.sleep(0.25)
+        raise RuntimeError(
+            f"jupyter lab did not answer {self.url}/api/status within {timeout:.0f} s:\n"
+            f"{_tail(self.stderr)}"
+        )
+
+    def stop(self) -> None:
+        """Terminate the server, wait, kill if needed; then any kernel it left behind."""
+        if self._stopped:
+            return
+        self._stopped = True
+        import psutil
+
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.terminate()
+        _, alive = psutil.wait_procs(children, timeout=5)
+        for child in alive:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+
+@dataclass(frozen=True)
+class JupyterLabServer:
+    url: str
+    root: Path
+    stderr: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        return _tail(self.stderr, lines)
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabServer]:
+    """A JupyterLab server on 127.0.0.1 over a temp copy of ``examples/`` (no token)."""
+    server = _JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
+    atexit.register(server.stop)  # should the session die before the finaliser runs
+    try:
+        server.wait_ready(SERVER_START_TIMEOUT_S)
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield JupyterLabServer(server.url, server.root, server.stderr)
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- Chromium
+
+
+@dataclass
+class BrowserPage:
+    """A Playwright page and every error the page reported (console errors, uncaught ones)."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / name
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def browser_page() -> Iterator[BrowserPage]:
+    """A 1400x1000 page in headless Debian Chromium; skipped only when Chromium is missing."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("chromium is not installed (run scripts/install-browser.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            result = BrowserPage(page)
+            page.on(
+                "console",
+                lambda msg: (
+                    result.errors.append(f"console: {msg.text}") if msg.type == "error" else None
+                ),
+            )
+            page.on("pageerror", lambda exc: result.errors.append(f"pageerror: {exc}"))
+            yield result
+            context.close()
+        finally:
+            browser.close()
