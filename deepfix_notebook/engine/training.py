@@ -249,17 +249,6 @@ def _improvement_marks(values: FloatArray, delta: float) -> IntArray:
     return np.asarray(marks, dtype=np.int64)
 
 
-def _lr_words(facts: TrainingFacts) -> str:
-    lr = facts.learning_rate
-    opt = facts.optimizer
-    parts = []
-    if opt:
-        parts.append(opt)
-    if lr is not None:
-        parts.append(f"learning rate {fmt(lr)}")
-    return " with " + ", ".join(parts) if parts else ""
-
-
 # --- rules ----------------------------------------------------------------------------------
 
 
