@@ -12,20 +12,39 @@ if TYPE_CHECKING:
     from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
 
 
-def connect(target: str = "local", *, tracking_uri: str | None = None) -> AnalysisBackend:
-    """Choose the backend `analyze` and `ask` use; ``"local"`` is the embedded engine.
+def connect(
+    target: str = "local",
+    *,
+    tracking_uri: str | None = None,
+    api_key: str | None = None,
+    offline: str = "fallback",
+) -> AnalysisBackend:
+    """Choose the backend `analyze`, `ask`, the magics and `track` use.
 
+    ``target`` is ``"local"`` (the embedded engine, the default) or a DeepFix server URL.
     ``tracking_uri`` is the MLflow store runs are read from (default: ``MLFLOW_TRACKING_URI``,
-    else the local store under ``$DEEPFIX_HOME``).
+    else the local store under ``$DEEPFIX_HOME``); a server needs one it can reach. ``offline``
+    says what happens when the server is down: ``strict`` raises, ``fallback`` warns and
+    continues without analysis, ``local`` analyses with the embedded engine instead.
     """
-    if target != "local":
-        raise ValueError(
-            f"Cannot connect to {target!r}: this version analyses with the embedded engine "
-            "only; use connect('local')."
-        )
-    from deepfix_notebook.backends import LocalBackend, use
+    from deepfix_notebook.backends import LocalBackend, RemoteBackend, use
 
-    return use(LocalBackend(tracking_uri=tracking_uri))
+    if target == "local":
+        return use(LocalBackend(tracking_uri=tracking_uri))
+    if not target.startswith(("http://", "https://")):
+        raise ValueError(
+            f"connect() takes 'local' or an http(s) URL of a DeepFix server, not {target!r}."
+        )
+    from deepfix_notebook.artifacts import resolve_tracking_uri
+
+    return use(
+        RemoteBackend(
+            target.rstrip("/"),
+            api_key=api_key,
+            tracking_uri=resolve_tracking_uri(tracking_uri),
+            offline=offline,  # type: ignore[arg-type]
+        )
+    )
 
 
 def current_backend() -> AnalysisBackend:

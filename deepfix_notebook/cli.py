@@ -87,6 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--format", choices=("text", "json"), default="text")
     ask.set_defaults(handler=_ask)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the DeepFix REST server",
+        description="Run the DeepFix analysis server (JSON logs on stderr). Settings come from "
+        "DEEPFIX_* environment variables (allowed tracking URIs, API key, job store, ...).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=_serve)
+
     schema = commands.add_parser(
         "schema",
         help="print the JSON schema of a contract model",
@@ -227,6 +238,17 @@ def _emit_error(source: str, error: Any, fmt: str, out: TextIO) -> None:
         lines.append(f"  where      {where}")
     lines.append(f"  message    {error.message}")
     out.write("\n".join(lines) + "\n")
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        from deepfix_notebook.server import serve
+    except ImportError as exc:
+        parser.error(
+            f"the server needs: pip install 'deepfix-notebook[server]' ({exc.name} missing)"
+        )
+    serve(args.host, args.port, args.workers)
+    return 0
 
 
 def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -3,12 +3,15 @@
 from deepfix_notebook.backends._current import current, tracking_uri, use
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
 from deepfix_notebook.backends._protocol import AnalysisBackend, Progress
+from deepfix_notebook.backends._remote import RemoteBackend, ServerUnreachableWarning
 
 __all__ = [
     "AnalysisBackend",
     "JobNotFound",
     "LocalBackend",
     "Progress",
+    "RemoteBackend",
+    "ServerUnreachableWarning",
     "current",
     "tracking_uri",
     "use",

@@ -82,7 +82,12 @@ class DeepFixMagics(Magics):
     # --- subcommands --------------------------------------------------------------------
 
     @magic_arguments()
-    @argument("target", nargs="?", default="local", help="'local' (the embedded engine)")
+    @argument(
+        "target",
+        nargs="?",
+        default="local",
+        help="'local' (the embedded engine) or a DeepFix server URL",
+    )
     @argument("--tracking-uri", help="MLflow tracking URI runs are read from")
     @argument("--api-key", help="API key of a DeepFix server")
     @argument(
@@ -92,15 +97,31 @@ class DeepFixMagics(Magics):
         help="what to do when a server is down",
     )
     def connect(self, line: str) -> Any:
-        """Choose the analysis backend; the default is the embedded engine."""
+        """Choose the analysis backend: the embedded engine (default) or a DeepFix server."""
         args = _parse(DeepFixMagics.connect, line)
         from deepfix_notebook._api import connect
 
         try:
-            backend = connect(args.target, tracking_uri=args.tracking_uri)
+            backend = connect(
+                args.target,
+                tracking_uri=args.tracking_uri,
+                api_key=args.api_key,
+                offline=args.offline,
+            )
         except ValueError as error:
             raise UsageError(str(error)) from None
         self.offline = args.offline
+        if backend.name != "local":
+            health = backend.health()
+            if health.status != "ok":
+                display(
+                    HTML(
+                        f"<b>DeepFix</b>: the server at <code>{_escape(backend.name)}</code> "
+                        f"is not reachable; analyses will follow the offline mode "
+                        f"<code>{args.offline}</code>."
+                    )
+                )
+                return None
         where = args.tracking_uri or "the default MLflow store"
         display(
             HTML(

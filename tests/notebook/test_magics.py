@@ -112,7 +112,7 @@ def test_background_returns_at_once_and_fills_in(ip: Any) -> None:
         ("compare", "give run ids/paths or --experiment"),
         ("compare only-one", "at least two runs"),
         ("ask", "required: question"),
-        ("connect http://elsewhere:8000", "embedded engine only"),
+        ("connect ftp://elsewhere", "'local' or an http(s) URL"),
         ("runs --limit 0", "--limit must be at least 1"),
     ],
 )
@@ -216,3 +216,26 @@ def test_cell_magic_failure_keeps_what_was_logged(ip: Any) -> None:
     from deepfix_notebook.artifacts import list_runs
 
     assert [r.status for r in list_runs(experiment="cells-failed")] == ["FAILED"]
+
+
+def test_connect_to_a_server_that_is_down_follows_the_offline_mode(
+    ip: Any, refused_uri: str
+) -> None:
+    try:
+        with capture_output() as cap:
+            ip.run_line_magic("deepfix", f"connect {refused_uri} --offline local")
+        html = "".join(d.get("text/html", "") for d in rich(cap.outputs))
+        assert "is not reachable" in html and "<code>local</code>" in html
+        from deepfix_notebook.artifacts import load_directory, log_run
+
+        bundle = load_directory(EXAMPLES / "overfitting")
+        assert bundle.metrics is not None
+        run_id = log_run(metrics=bundle.metrics, experiment="offline")
+        with capture_output(), pytest.warns(Warning, match="unreachable|not reachable"):
+            ip.run_line_magic("deepfix", f"analyze {run_id} --out offline_result")
+        result = ip.user_ns["offline_result"]
+        assert result.run_id == run_id and result.status.value == "completed"
+        assert "local" in (result.backend or "")
+    finally:
+        with capture_output():
+            ip.run_line_magic("deepfix", "connect local")

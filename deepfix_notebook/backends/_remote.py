@@ -1,0 +1,376 @@
+"""`RemoteBackend`: a DeepFix server behind HTTP, with an offline mode for when it is unreachable.
+
+Offline modes (CONTRACT.md §5), applied when the server cannot be reached: connection errors,
+and 5xx or 429 answers still failing after the client's retries.
+
+- ``strict``: the client's error is raised (`DeepFixConnectionError` or `DeepFixError`).
+- ``fallback`` (default): a `ServerUnreachableWarning` is issued and the work goes on without
+  analysis: `analyze` returns an `AnalysisResult` with status ``failed``, no agent results,
+  the reason in ``summary`` and ``warnings``, and ``backend`` ``"<url> (unreachable)"``.
+  The protocol's return type holds, so callers (a training callback, the notebook) need no
+  special case; ``result.status == "failed"`` says that nothing was analysed.
+- ``local``: the embedded engine analyses the run instead (`LocalBackend` on the same
+  ``tracking_uri``); the result's ``backend`` is ``"local (server unreachable)"`` and it carries
+  a warning saying so.
+
+The modes apply to `analyze`, `submit`, `query_knowledge` and `health`. Other errors
+(400/401/404/422, a timed-out poll) are raised in every mode, since no other backend would fix
+them, and so are errors asking `status`/`result` about a job the server holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from deepfix_notebook.artifacts import ArtifactBundle
+from deepfix_notebook.backends._local import JobNotFound, LocalBackend
+from deepfix_notebook.backends._protocol import Progress
+from deepfix_notebook.contract import (
+    AnalysisContext,
+    AnalysisOptions,
+    AnalysisResult,
+    AnalysisStatus,
+    ErrorCode,
+    HealthResponse,
+    JobState,
+    JobStatus,
+    KnowledgeQuery,
+    KnowledgeResponse,
+    utc_now,
+)
+
+if TYPE_CHECKING:
+    from deepfix_notebook.client import DeepFixClient
+
+OfflineMode = Literal["strict", "fallback", "local"]
+LOCAL_BACKEND_NAME = "local (server unreachable)"
+_RUNS_PREFIX = "runs:/"
+
+
+class ServerUnreachableWarning(RuntimeWarning):
+    """The DeepFix server could not be reached; the offline mode took over."""
+
+
+class RemoteBackend:
+    """Analyses MLflow runs on a DeepFix server (`DeepFixClient`), by run id.
+
+    ``tracking_uri`` is the MLflow store the *server* reads the runs from (it must be on the
+    server's allowlist); ``offline`` says what happens when the server is unreachable (see the
+    module's docstring). ``client`` replaces the `DeepFixClient` built from ``url`` and
+    ``api_key``; it is then not closed by `close`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: str | None = None,
+        tracking_uri: str | None = None,
+        offline: OfflineMode = "fallback",
+        client: DeepFixClient | None = None,
+    ) -> None:
+        if offline not in get_args(OfflineMode):
+            raise ValueError(
+                f"offline must be one of {', '.join(get_args(OfflineMode))}; got {offline!r}"
+            )
+        if client is None:
+            from deepfix_notebook.client import DeepFixClient
+
+            client = DeepFixClient(url, api_key=api_key)
+            self._owns_client = True
+        else:
+            self._owns_client = False
+        self._client = client
+        self.tracking_uri = tracking_uri
+        self.offline: OfflineMode = offline
+        self._lock = threading.Lock()
+        self._local: LocalBackend | None = None
+        self._local_jobs: set[str] = set()
+        self._offline_results: dict[str, AnalysisResult] = {}
+
+    def __repr__(self) -> str:
+        return f"RemoteBackend({self.name!r}, offline={self.offline!r})"
+
+    @property
+    def name(self) -> str:
+        """The server's URL."""
+        return self._client.base_url
+
+    @property
+    def client(self) -> DeepFixClient:
+        return self._client
+
+    # ------------------------------------------------------------------ analysis
+
+    def analyze(
+        self,
+        source: Any,
+        options: AnalysisOptions | None = None,
+        context: AnalysisContext | None = None,
+        *,
+        on_progress: Progress | None = None,
+    ) -> AnalysisResult:
+        """Analyse MLflow run ``source`` (a run id) on the server, polling its progress."""
+        run_id = self._run_id(source)
+        uri = self._require_tracking_uri()
+        try:
+            job = self._client.submit(run_id, uri, options, context)
+            result = self._client.wait(job.request_id, on_status=on_progress)
+        except Exception as exc:
+            reason = self._offline_reason(exc)
+            if reason is None:
+                raise
+            if self.offline == "local":
+                return self._analyze_locally(source, run_id, options, context, on_progress, reason)
+            return self._skipped(run_id, reason)
+        if result.backend is None:
+            result.backend = self.name
+        return result
+
+    def submit(
+        self,
+        source: Any,
+        options: AnalysisOptions | None = None,
+        context: AnalysisContext | None = None,
+    ) -> str:
+        """Queue an analysis on the server; its request id."""
+        run_id = self._run_id(source)
+        uri = self._require_tracking_uri()
+        try:
+            return self._client.submit(run_id, uri, options, context).request_id
+        except Exception as exc:
+            reason = self._offline_reason(exc)
+            if reason is None:
+                raise
+            if self.offline == "local":
+                self._warn(f"{self._unreachable(reason)} Analysing with the embedded engine.")
+                request_id = self._local_backend().submit(_local_source(source), options, context)
+                with self._lock:
+                    self._local_jobs.add(request_id)
+                return request_id
+            skipped = self._skipped(run_id, reason)
+            with self._lock:
+                self._offline_results[skipped.request_id] = skipped
+            return skipped.request_id
+
+    def status(self, request_id: str) -> JobStatus:
+        if (local := self._local_for(request_id)) is not None:
+            return local.status(request_id)
+        if (skipped := self._offline_results.get(request_id)) is not None:
+            return _skipped_status(skipped)
+        with _job_not_found(request_id):
+            return self._client.status(request_id)
+
+    def result(self, request_id: str, *, timeout: float | None = None) -> AnalysisResult:
+        """The job's result, polling up to ``timeout`` seconds (None: the client's
+        ``poll.max_wait_time``, 300 s by default); `TimeoutError` after that."""
+        if (local := self._local_for(request_id)) is not None:
+            return local.result(request_id, timeout=timeout)
+        if (skipped := self._offline_results.get(request_id)) is not None:
+            return skipped
+        with _job_not_found(request_id):
+            result = self._client.wait(request_id, max_wait_time=timeout)
+        if result.backend is None:
+            result.backend = self.name
+        return result
+
+    # ------------------------------------------------------------------ knowledge, health
+
+    def query_knowledge(self, query: KnowledgeQuery) -> KnowledgeResponse:
+        try:
+            return self._client.query_knowledge(query)
+        except Exception as exc:
+            reason = self._offline_reason(exc)
+            if reason is None:
+                raise
+            if self.offline == "local":
+                self._warn(f"{self._unreachable(reason)} Searched the embedded knowledge base.")
+                return self._local_backend().query_knowledge(query)
+            self._warn(f"{self._unreachable(reason)} No knowledge results.")
+            return KnowledgeResponse(query=query.query, results=[])
+
+    def health(self) -> HealthResponse:
+        """The server's health; when unreachable (and not ``strict``) a ``down`` report, or
+        the embedded engine's as ``degraded`` in ``local`` mode."""
+        try:
+            return self._client.health()
+        except Exception as exc:
+            reason = self._offline_reason(exc)
+            if reason is None:
+                raise
+            if self.offline == "local":
+                return (
+                    self._local_backend()
+                    .health()
+                    .model_copy(
+                        update={"status": "degraded", "engine": f"embedded ({LOCAL_BACKEND_NAME})"}
+                    )
+                )
+            return HealthResponse(
+                status="down",
+                version="unknown",
+                engine=f"unreachable: {reason}",
+                job_store="unknown",
+                queue="unknown",
+            )
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+        with self._lock:
+            local, self._local = self._local, None
+        if local is not None:
+            local.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _run_id(self, source: Any) -> str:
+        """The MLflow run id ``source`` names; a clear error for what a server cannot read."""
+        if isinstance(source, ArtifactBundle):
+            if source.run_id and str(source.source) == f"{_RUNS_PREFIX}{source.run_id}":
+                return source.run_id
+            raise ValueError(self._not_remote(f"the run loaded from {source.source!r}"))
+        if isinstance(source, str):
+            text = source.strip()
+            if text.startswith(_RUNS_PREFIX):
+                text = text[len(_RUNS_PREFIX) :].strip("/")
+            if not text:
+                raise ValueError("source must be an MLflow run id, got an empty string")
+            if _looks_like_path(text):
+                raise ValueError(self._not_remote(f"the directory {source!r}"))
+            return text
+        if isinstance(source, Path):
+            raise ValueError(self._not_remote(f"the directory {str(source)!r}"))
+        raise TypeError(self._not_remote(f"a {type(source).__name__}"))
+
+    def _not_remote(self, what: str) -> str:
+        return (
+            f"{self.name} analyses MLflow runs by id, which it reads from its tracking server; "
+            f"{what} is on this machine only. Analyse it in-process with connect('local'), or "
+            "log it to MLflow (deepfix_notebook.artifacts.log_run) and pass the run id."
+        )
+
+    def _require_tracking_uri(self) -> str:
+        if not self.tracking_uri:
+            raise ValueError(
+                f"RemoteBackend({self.name!r}) needs tracking_uri: the MLflow tracking URI the "
+                "DeepFix server reads runs from (on its allowlist), such as "
+                "http://mlflow.internal:5000."
+            )
+        return self.tracking_uri
+
+    def _offline_reason(self, exc: BaseException) -> str | None:
+        """Why the server counts as unreachable, or None when ``exc`` is not about that or the
+        mode is ``strict`` (the caller then re-raises)."""
+        from deepfix_notebook.client import DeepFixConnectionError, DeepFixError
+
+        if self.offline == "strict":
+            return None
+        if isinstance(exc, DeepFixConnectionError):
+            return str(exc)
+        status = exc.status_code if isinstance(exc, DeepFixError) else None
+        if status is not None and (status >= 500 or status == 429):
+            return str(exc)
+        return None
+
+    def _unreachable(self, reason: str) -> str:
+        return f"DeepFix server {self.name} unreachable ({reason})."
+
+    def _warn(self, message: str, *, depth: int = 1) -> None:
+        """Warn at the caller of the public method ``depth`` frames above this one."""
+        warnings.warn(message, ServerUnreachableWarning, stacklevel=depth + 2)
+
+    def _skipped(self, run_id: str, reason: str) -> AnalysisResult:
+        message = f"{self._unreachable(reason)} Continuing without analysis."
+        self._warn(message, depth=2)
+        return AnalysisResult(
+            request_id=f"offline_{uuid.uuid4().hex[:16]}",
+            run_id=run_id,
+            status=AnalysisStatus.FAILED,
+            summary=(
+                f"Not analysed: the DeepFix server {self.name} could not be reached. The run is "
+                "unchanged in MLflow; analyse it later, or with connect('local')."
+            ),
+            agent_results=[],
+            execution_time=0.0,
+            warnings=[message],
+            backend=f"{self.name} (unreachable)",
+        )
+
+    def _analyze_locally(
+        self,
+        source: Any,
+        run_id: str,
+        options: AnalysisOptions | None,
+        context: AnalysisContext | None,
+        on_progress: Progress | None,
+        reason: str,
+    ) -> AnalysisResult:
+        message = f"{self._unreachable(reason)} Analysed with the embedded engine instead."
+        self._warn(message, depth=2)
+        result = self._local_backend().analyze(
+            _local_source(source), options, context, on_progress=on_progress
+        )
+        result.backend = LOCAL_BACKEND_NAME
+        result.warnings.append(message)
+        return result
+
+    def _local_backend(self) -> LocalBackend:
+        with self._lock:
+            if self._local is None:
+                self._local = LocalBackend(tracking_uri=self.tracking_uri)
+            return self._local
+
+    def _local_for(self, request_id: str) -> LocalBackend | None:
+        with self._lock:
+            return self._local if request_id in self._local_jobs else None
+
+
+@contextlib.contextmanager
+def _job_not_found(request_id: str) -> Iterator[None]:
+    """Turn the server's REQUEST_NOT_FOUND into `JobNotFound`, as `LocalBackend` raises."""
+    from deepfix_notebook.client import DeepFixError
+
+    try:
+        yield
+    except DeepFixError as exc:
+        if exc.code is ErrorCode.REQUEST_NOT_FOUND:
+            raise JobNotFound(f"no analysis job {request_id!r} on the server") from exc
+        raise
+
+
+def _local_source(source: Any) -> Any:
+    """What `LocalBackend` is given for ``source``: the run id without ``runs:/``."""
+    if isinstance(source, str) and source.strip().startswith(_RUNS_PREFIX):
+        return source.strip()[len(_RUNS_PREFIX) :].strip("/")
+    return source
+
+
+def _looks_like_path(text: str) -> bool:
+    if any(sep in text for sep in ("/", "\\")) or text.startswith((".", "~")):
+        return True
+    try:
+        return Path(text).exists()
+    except OSError:
+        return False
+
+
+def _skipped_status(result: AnalysisResult) -> JobStatus:
+    now = utc_now()
+    return JobStatus(
+        request_id=result.request_id,
+        run_id=result.run_id,
+        status=JobState.FAILED,
+        progress=1.0,
+        agents_done=0,
+        submitted_at=now,
+        started_at=None,
+        finished_at=now,
+        error=result.warnings[0] if result.warnings else result.summary,
+    )

@@ -1,0 +1,315 @@
+"""Running jobs: the executor (a bounded thread pool), the job runner and the store's upkeep.
+
+`JobExecutor` is the seam for other executors (Celery workers over Redis): they take request
+ids and call the same `JobRunner`, which reads everything it needs from the job store.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, load_mlflow_run
+from deepfix_notebook.contract import AnalysisResult, AnalysisStatus, ErrorCode, ErrorResponse
+from deepfix_notebook.engine import Engine
+from deepfix_notebook.server._errors import internal_error
+from deepfix_notebook.server._jobs import Job, JobStore
+from deepfix_notebook.server._logging import bind_request_id, get_logger, unbind_request_id
+from deepfix_notebook.server._settings import redact_uri
+
+log = get_logger(__name__)
+
+Runner = Callable[[str], None]
+Loader = Callable[[str, str], ArtifactBundle]
+Finished = Callable[[str, float], None]
+PHASE_ONE_SHARE = 0.7  # the engine gives phase one this share of the deadline
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Jobs of this server's executor: running, waiting for a slot, and the slot count."""
+
+    running: int
+    queued: int
+    capacity: int
+
+
+class JobExecutor(Protocol):
+    """Runs jobs by request id, at most ``capacity`` at a time."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def start(self, runner: Runner) -> None: ...
+
+    def try_reserve(self) -> bool:
+        """Take a slot now, or False when every slot is busy (a synchronous request's test)."""
+        ...
+
+    def release(self) -> None:
+        """Give back a slot taken by `try_reserve` and not used."""
+        ...
+
+    def submit(self, request_id: str, *, reserved: bool = False) -> None:
+        """Run the job when a slot is free (``reserved``: in the slot already taken)."""
+        ...
+
+    def future(self, request_id: str) -> Future[None] | None:
+        """Done when this executor has finished with the job; None if it does not hold it."""
+        ...
+
+    def stats(self) -> QueueStats: ...
+
+    def shutdown(self) -> None: ...
+
+
+class ThreadExecutor:
+    """The default executor: a thread pool of ``capacity`` threads in the server process."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._pool: ThreadPoolExecutor | None = None
+        self._runner: Runner | None = None
+        self._lock = threading.Lock()
+        self._in_flight = 0  # reserved + queued + running
+        self._running = 0
+        self._futures: dict[str, Future[None]] = {}
+
+    @property
+    def kind(self) -> str:
+        return "threads"
+
+    def start(self, runner: Runner) -> None:
+        self._runner = runner
+        self._pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="deepfix-job")
+
+    def try_reserve(self) -> bool:
+        with self._lock:
+            if self._in_flight >= self.capacity:
+                return False
+            self._in_flight += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def submit(self, request_id: str, *, reserved: bool = False) -> None:
+        if self._pool is None:
+            raise RuntimeError("the executor is not started")
+        with self._lock:
+            if request_id in self._futures:  # already here: a recovery found our own job
+                if reserved:
+                    self._in_flight -= 1
+                return
+            if not reserved:
+                self._in_flight += 1
+            future = self._pool.submit(self._run, request_id)
+            self._futures[request_id] = future
+        future.add_done_callback(lambda _: self._forget(request_id))
+
+    def future(self, request_id: str) -> Future[None] | None:
+        with self._lock:
+            return self._futures.get(request_id)
+
+    def stats(self) -> QueueStats:
+        with self._lock:
+            return QueueStats(
+                running=self._running,
+                queued=max(self._in_flight - self._running, 0),
+                capacity=self.capacity,
+            )
+
+    def shutdown(self) -> None:
+        """Stop taking jobs; queued ones stay queued in the store for the next start."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, request_id: str) -> None:
+        assert self._runner is not None
+        with self._lock:
+            self._running += 1
+        try:
+            self._runner(request_id)
+        except Exception:
+            log.exception("job runner failed", extra={"job_id": request_id})
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _forget(self, request_id: str) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._futures.pop(request_id, None)
+
+
+def _load(run_id: str, tracking_uri: str) -> ArtifactBundle:
+    return load_mlflow_run(run_id, tracking_uri)
+
+
+class JobRunner:
+    """Runs one stored job: load the run, analyse it, store the result or the error envelope."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        engine: Engine,
+        owner: str,
+        *,
+        loader: Loader = _load,
+        on_finished: Finished | None = None,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.owner = owner
+        self.loader = loader
+        self.on_finished = on_finished
+
+    def __call__(self, request_id: str) -> None:
+        job = self.store.claim(request_id, self.owner)
+        if job is None:  # finished, or taken by another server
+            return
+        token = bind_request_id(job.correlation_id)
+        try:
+            self._execute(job)
+        finally:
+            unbind_request_id(token)
+
+    def _execute(self, job: Job) -> None:
+        request = job.request
+        options = request.analysis_options
+        extra = {"job_id": job.request_id, "run_id": job.run_id, "attempt": job.attempts}
+        log.info("analysis started", extra=extra)
+        start = time.perf_counter()
+        result: AnalysisResult | None = None
+        error: ErrorResponse | None = None
+        try:
+            bundle = self.loader(request.run_id, job.tracking_uri)
+
+            def progress(name: str, done: int, total: int) -> None:
+                self.store.set_progress(job.request_id, job.attempts, done, done / max(total, 1))
+
+            result = self.engine.analyze(
+                bundle,
+                options,
+                request.context,
+                run_id=request.run_id,
+                request_id=job.request_id,
+                deadline=options.max_analysis_time,
+                on_agent_done=progress,
+            )
+            result = result.model_copy(update={"backend": job.backend})
+            if _nothing_in_time(result, options.max_analysis_time):
+                error = _timeout(result, options.max_analysis_time)
+                result = None
+        except ArtifactError as exc:
+            error = _redacted(exc.to_response(), job.tracking_uri)
+        except Exception:
+            log.exception("analysis failed unexpectedly", extra=extra)
+            error = internal_error()
+        seconds = time.perf_counter() - start
+        status = result.status.value if result is not None else AnalysisStatus.FAILED.value
+        if not self.store.finish(job.request_id, job.attempts, result=result, error=error):
+            log.warning("analysis outcome discarded: the job was taken over", extra=extra)
+            return
+        if self.on_finished is not None:
+            self.on_finished(status, seconds)
+        log.info(
+            "analysis finished",
+            extra={
+                **extra,
+                "status": status,
+                "seconds": round(seconds, 3),
+                "error": None if error is None else error.error.value,
+            },
+        )
+
+
+def _redacted(envelope: ErrorResponse, uri: str) -> ErrorResponse:
+    """``envelope`` without the password of ``uri``, should the message or details quote it."""
+    safe = redact_uri(uri)
+    if safe == uri:
+        return envelope
+    text = envelope.model_dump_json().replace(json.dumps(uri)[1:-1], json.dumps(safe)[1:-1])
+    return ErrorResponse.model_validate_json(text)
+
+
+def _nothing_in_time(result: AnalysisResult, deadline: float) -> bool:
+    """Every agent failed and the deadline was spent: nothing at all finished in time."""
+    return (
+        bool(result.agent_results)
+        and all(agent.error_message for agent in result.agent_results)
+        and result.execution_time >= PHASE_ONE_SHARE * deadline
+    )
+
+
+def _timeout(result: AnalysisResult, deadline: float) -> ErrorResponse:
+    return ErrorResponse(
+        error=ErrorCode.ANALYSIS_TIMEOUT,
+        message=f"No agent finished within max_analysis_time ({deadline:g} s); raise it "
+        "(up to 300 s) or disable analyses you do not need.",
+        details={
+            "max_analysis_time": deadline,
+            "agents": {a.agent_name: a.error_message for a in result.agent_results},
+        },
+    )
+
+
+class JobKeeper:
+    """Keeps the store honest: heartbeats, takes over silent servers' jobs, purges old ones."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        executor: JobExecutor,
+        owner: str,
+        *,
+        heartbeat_seconds: float,
+        ttl_seconds: float,
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self.owner = owner
+        self.heartbeat_seconds = heartbeat_seconds
+        self.ttl_seconds = ttl_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def stale_after(self) -> float:
+        return 3 * self.heartbeat_seconds
+
+    def start(self) -> None:
+        """Recover and purge once now, then every heartbeat in a daemon thread."""
+        self.tick()
+        self._thread = threading.Thread(target=self._loop, name="deepfix-keeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def tick(self) -> None:
+        self.store.heartbeat(self.owner)
+        recovery = self.store.recover(self.owner, self.stale_after)
+        for request_id in recovery.failed:
+            log.warning("job failed after repeated interruptions", extra={"job_id": request_id})
+        for request_id in recovery.to_run:
+            log.info("job recovered and queued again", extra={"job_id": request_id})
+            self.executor.submit(request_id)
+        purged = self.store.purge(self.ttl_seconds)
+        if purged:
+            log.info("purged finished jobs past their TTL", extra={"count": purged})
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_seconds):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("job store upkeep failed; retrying at the next heartbeat")
