@@ -340,6 +340,8 @@ class DeepFixMagics(Magics):
             handle.update(_error_html(type(error).__name__, str(error)))
             return
         table = None if args.no_plots else getattr(bundle, "metrics", None)
+        if table is None and not args.no_plots and isinstance(source, str):
+            table = _curves_of(source, getattr(backend, "tracking_uri", None))
         view: Any = AnalysisView(result, table)
         if table is not None and not args.background and self._live_widgets():
             from deepfix_notebook.notebook._widget import AnalysisWidget
@@ -355,6 +357,16 @@ class DeepFixMagics(Magics):
         from importlib.util import find_spec
 
         return find_spec("ipywidgets") is not None and find_spec("plotly") is not None
+
+
+def _curves_of(run_id: str, tracking_uri: str | None) -> Any:
+    """A remote analysis returns no curves: read them from MLflow for display (best effort)."""
+    from deepfix_notebook.artifacts import ArtifactError, load_mlflow_run
+
+    try:
+        return load_mlflow_run(run_id, tracking_uri).metrics
+    except ArtifactError:
+        return None
 
 
 def _options(focus: list[str]) -> Any:

@@ -5,7 +5,6 @@ retries and polling are checked to the exact delay without sleeping."""
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 import uuid
@@ -28,10 +27,6 @@ def clock() -> FakeClock:
 
 
 # --------------------------------------------------------------------------- a real server
-
-
-def _server_module_present() -> bool:
-    return importlib.util.find_spec("deepfix_notebook.server") is not None
 
 
 def _make_store(base: Path) -> tuple[str, str]:
@@ -76,10 +71,7 @@ def _small_run() -> dict[str, Any]:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The project's own server (`deepfix_notebook.server.create_app`) run by uvicorn in a
     thread on a free 127.0.0.1 port, with API key `API_KEY`, allowed to read one SQLite MLflow
-    store holding one run logged with `log_run`. Skipped only while the server module does
-    not exist."""
-    if not _server_module_present():
-        pytest.skip("deepfix_notebook.server does not exist yet: no server to test against")
+    store holding one run logged with `log_run`."""
     base = tmp_path_factory.mktemp("deepfix-server")
     with pytest.MonkeyPatch.context() as env:
         # Nothing this module starts may reach ~/.deepfix or a store configured outside.
