@@ -147,7 +147,11 @@ class DeepFixMagics(Magics):
             runs = list_runs(_backend_tracking_uri(), experiment=args.experiment, limit=args.limit)
         except ArtifactError as error:
             raise UsageError(error.message) from None
-        view = RunsView(runs)
+        view: Any = RunsView(runs)
+        if runs and self._live_widgets():
+            from deepfix_notebook.notebook._runs import RunsWidget
+
+            view = RunsWidget(runs, lambda run_id: self.analyze(run_id))
         display(view)
         return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,3 +52,38 @@ class RunsView:
 def _metrics(run: RunSummary) -> str:
     shown = [(k, run.metrics[k]) for k in KEY_METRICS if k in run.metrics]
     return ", ".join(f"{k}={v:.4g}" for k, v in shown) or "-"
+
+
+class RunsWidget:
+    """The runs table with an Analyze button per run (in a live kernel with widgets)."""
+
+    def __init__(self, runs: Sequence[RunSummary], analyze: Callable[[str], None]) -> None:
+        import ipywidgets as w
+
+        self.static = RunsView(runs)
+        self.output = w.Output()
+        self.buttons: dict[str, Any] = {}
+        rows = []
+        for run in runs:
+            button = w.Button(description="Analyze", tooltip=f"%deepfix analyze {run.run_id}")
+            button.on_click(lambda _, run_id=run.run_id: self._analyze(run_id, analyze))
+            self.buttons[run.run_id] = button
+            label = w.HTML(
+                f"<code>{html.escape(run.run_id)}</code> {html.escape(run.run_name)} "
+                f"[{html.escape(run.experiment)}, {html.escape(run.status)}] "
+                f"{html.escape(_metrics(run))}"
+            )
+            rows.append(w.HBox([button, label]))
+        self.root = w.VBox([*rows, self.output])
+        self.root.add_class("deepfix-runs-widget")
+
+    def _analyze(self, run_id: str, analyze: Callable[[str], None]) -> None:
+        self.output.clear_output()
+        with self.output:
+            analyze(run_id)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.static._repr_mimebundle_(include, exclude))
+        widget = self.root._repr_mimebundle_(include=include, exclude=exclude) or {}
+        bundle.update({k: v for k, v in widget.items() if k != "text/plain"})
+        return bundle

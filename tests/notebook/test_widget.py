@@ -89,3 +89,20 @@ def test_hostile_strings_are_escaped_in_details() -> None:
     for _, index in widget.findings.options:
         widget.select(index)
         assert "<img" not in widget.details.value
+
+
+def test_runs_widget_analyze_button_runs_the_analysis(tmp_path: Path) -> None:
+    from deepfix_notebook.artifacts import list_runs, log_run
+    from deepfix_notebook.notebook._runs import RunsWidget
+
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    bundle = load_directory(RUN)
+    assert bundle.metrics is not None
+    run_id = log_run(metrics=bundle.metrics, tracking_uri=uri, experiment="w", run_name="<i>r</i>")
+    analysed: list[str] = []
+    widget = RunsWidget(list_runs(uri, experiment="w"), analysed.append)
+    widget.buttons[run_id].click()
+    assert analysed == [run_id]
+    bundle_ = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle_
+    assert "&lt;i&gt;r&lt;/i&gt;" in bundle_["text/html"]
