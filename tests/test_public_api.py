@@ -46,6 +46,7 @@ ARTIFACTS_API = [
     "Metric",
     "MetricsTable",
     "TrainingParams",
+    "active_mlflow_run",
     "bundle_from_memory",
     "canonical_name",
     "deepfix_home",

@@ -6,6 +6,7 @@ raises `ArtifactError` with a contract error code, soft problems land in ``bundl
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
@@ -35,6 +36,7 @@ __all__ = [
     "Metric",
     "MetricsTable",
     "TrainingParams",
+    "active_mlflow_run",
     "bundle_from_memory",
     "canonical_name",
     "deepfix_home",
@@ -49,6 +51,15 @@ __all__ = [
     "write_analysis",
     "write_run",
 ]
+
+
+def active_mlflow_run(
+    tracking_uri: str | None = None, *, experiment: str | None = None, run_name: str | None = None
+) -> AbstractContextManager[str]:
+    """A new MLflow run made the fluent API's active run for a block (see `_mlflow.active_run`)."""
+    from deepfix_notebook.artifacts._mlflow import active_run
+
+    return active_run(tracking_uri, experiment=experiment, run_name=run_name)
 
 
 def list_runs(

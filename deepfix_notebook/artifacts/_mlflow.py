@@ -10,6 +10,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,6 +186,35 @@ def log_artifacts(
     if status is not None:
         client.set_terminated(run_id, status=status)
     return run_id
+
+
+@contextmanager
+def active_run(
+    tracking_uri: str | None = None,
+    *,
+    experiment: str | None = None,
+    run_name: str | None = None,
+) -> Iterator[str]:
+    """A new run made MLflow's active run (fluent API) for the block; yields its id.
+
+    Code inside can call ``mlflow.log_metric`` / ``log_param`` without starting a run. The run
+    ends ``FINISHED``, or ``FAILED`` when the block raises; MLflow's tracking URI is restored.
+    """
+    import mlflow
+
+    uri = resolve_tracking_uri(tracking_uri)
+    client = tracking_client(uri, create=True)
+    experiment_id = ensure_experiment(client, experiment or DEFAULT_EXPERIMENT, uri)
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name)
+    status = "FAILED"
+    try:
+        yield run.info.run_id
+        status = "FINISHED"
+    finally:
+        mlflow.end_run(status)
+        mlflow.set_tracking_uri(previous or "")
 
 
 def log_text(run_id: str, text: str, artifact_file: str, tracking_uri: str | None = None) -> None:

@@ -274,7 +274,8 @@ class DeepFixMagics(Magics):
     def track_cell(self, line: str) -> Any:
         """%%deepfix: run the cell as a tracked training run, then analyse it.
 
-        Inside the cell, log with ``deepfix_notebook.log(step=..., epoch=..., **metrics)``.
+        Inside the cell, log with ``deepfix_notebook.log(step=..., epoch=..., **metrics)``, or
+        with ``mlflow.log_metric`` (the run is MLflow's active run while the cell runs).
         """
 
     def _track_cell(self, line: str, cell: str) -> Any:
@@ -283,7 +284,7 @@ class DeepFixMagics(Magics):
         from deepfix_notebook.training import track
 
         try:
-            with track(args.name, experiment=args.experiment) as run:
+            with track(args.name, experiment=args.experiment, mlflow_active=True) as run:
                 outcome = self.shell.run_cell(cell)  # type: ignore[union-attr]
                 if not outcome.success:
                     raise _CellFailed

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -112,27 +112,38 @@ def track(
     tracking_uri: str | None = None,
     params: Mapping[str, Any] | None = None,
     analysis_mode: AnalysisMode = "sync",
+    mlflow_active: bool = False,
 ) -> Iterator[TrackedRun]:
     """A tracked run: log inside the block; on exit the run is saved to MLflow and analysed.
 
     ``analysis_mode``: ``"sync"`` analyses before the block's ``with`` returns (``run.result``),
-    ``"async"`` submits and sets ``run.request_id``, ``"off"`` only saves.
+    ``"async"`` submits and sets ``run.request_id``, ``"off"`` only saves. With
+    ``mlflow_active`` the run is MLflow's active run during the block, so ``mlflow.log_metric``
+    calls inside land in it too (used when nothing is logged through ``run.log``).
     """
     if analysis_mode not in ("sync", "async", "off"):
         raise ValueError(f"analysis_mode must be 'sync', 'async' or 'off', not {analysis_mode!r}")
     run = TrackedRun(name=name, experiment=experiment, params=dict(params or {}))
-    token = _active.set(run)
-    try:
-        yield run
-    except BaseException:
+    with ExitStack() as stack:
+        if mlflow_active:
+            from deepfix_notebook.artifacts import active_mlflow_run
+
+            run.run_id = stack.enter_context(
+                active_mlflow_run(tracking_uri, experiment=experiment, run_name=name)
+            )
+        token = _active.set(run)
+        try:
+            yield run
+        except BaseException:
+            _active.reset(token)
+            if run.rows:
+                _save(run, tracking_uri, status="FAILED")
+            raise
         _active.reset(token)
         if run.rows:
-            _save(run, tracking_uri, status="FAILED")
-        raise
-    _active.reset(token)
-    if not run.rows:
+            _save(run, tracking_uri, status=None if mlflow_active else "FINISHED")
+    if not run.rows and not mlflow_active:
         return
-    _save(run, tracking_uri, status="FINISHED")
     if analysis_mode == "off":
         return
     from deepfix_notebook.backends import current
@@ -140,7 +151,9 @@ def track(
     backend = current()
     source: Any = run.run_id
     if getattr(backend, "name", "") == "local":
-        source = run.bundle = _bundle(run)
+        source = run.bundle = _bundle(run) if run.rows else _mlflow_bundle(run, tracking_uri)
+        if source is None:
+            return  # nothing was logged, neither here nor to MLflow
     if analysis_mode == "async":
         run.request_id = backend.submit(source)
     else:
@@ -148,7 +161,19 @@ def track(
         _write_back(run, tracking_uri)
 
 
-def _save(run: TrackedRun, tracking_uri: str | None, *, status: str) -> None:
+def _mlflow_bundle(run: TrackedRun, tracking_uri: str | None) -> Any:
+    """What the block logged to MLflow itself (its metric history), or None when nothing."""
+    from deepfix_notebook.artifacts import ArtifactError, load_mlflow_run
+    from deepfix_notebook.backends import tracking_uri as backend_uri
+
+    assert run.run_id is not None
+    try:
+        return load_mlflow_run(run.run_id, tracking_uri or backend_uri())
+    except ArtifactError:
+        return None
+
+
+def _save(run: TrackedRun, tracking_uri: str | None, *, status: str | None) -> None:
     from deepfix_notebook.artifacts import log_run
     from deepfix_notebook.backends import tracking_uri as backend_uri
 
@@ -159,6 +184,7 @@ def _save(run: TrackedRun, tracking_uri: str | None, *, status: str) -> None:
         tracking_uri=tracking_uri or backend_uri(),
         experiment=run.experiment,
         run_name=run.name,
+        run_id=run.run_id,
         status=status,
     )
 

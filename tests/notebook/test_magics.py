@@ -239,3 +239,26 @@ def test_connect_to_a_server_that_is_down_follows_the_offline_mode(
     finally:
         with capture_output():
             ip.run_line_magic("deepfix", "connect local")
+
+
+def test_cell_magic_picks_up_what_the_body_logs_to_mlflow(ip: Any) -> None:
+    body = (
+        "import math, mlflow\n"
+        "for step in range(30):\n"
+        "    mlflow.log_metric('loss', 2 * math.exp(-step / 4) + 0.05, step=step)\n"
+        "    mlflow.log_metric('val_loss', 0.5 + 0.002 * (step - 10) ** 2, step=step)\n"
+        "mlflow.log_param('lr', 0.01)\n"
+    )
+    with capture_output():
+        ip.run_cell_magic("deepfix", "--name mlflow-cell --experiment cells-mlflow", body)
+    result = ip.user_ns["deepfix_result"]
+    from deepfix_notebook.artifacts import list_runs, load_mlflow_run
+
+    (run,) = list_runs(experiment="cells-mlflow")
+    assert result.run_id == run.run_id and run.status == "FINISHED"
+    codes = {a.findings.code.value for _, a in result.findings() if a.findings.code}
+    assert "overfitting" in codes
+    bundle = load_mlflow_run(run.run_id)
+    assert bundle.layout == "mlflow-history" and bundle.params is not None
+    assert bundle.params.learning_rate == 0.01
+    assert bundle.previous_analysis is not None
