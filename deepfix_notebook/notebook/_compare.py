@@ -18,6 +18,7 @@ def compare(
     experiment: str | None = None,
     limit: int = 20,
     metric: str = "val_loss",
+    align: str = "step",
 ) -> ComparisonView:
     """Analyse ``sources`` (or the newest runs of ``experiment``) and build the comparison."""
     from deepfix_notebook._api import _backend_tracking_uri, current_backend
@@ -52,7 +53,7 @@ def compare(
         if bundle.metrics is not None:
             tables[name] = bundle.metrics
         params[name] = dict(bundle.params.raw) if bundle.params is not None else {}
-    return ComparisonView(results, tables, params, metric=metric)
+    return ComparisonView(results, tables, params, metric=metric, align=align)
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:

@@ -57,7 +57,7 @@ class DeepFixMagics(Magics):
             %deepfix runs [--experiment NAME] [--limit N]
             %deepfix analyze RUN_ID|PATH|$variable [--focus AREA ...] [--background]
                              [--no-plots] [--out NAME]
-            %deepfix compare RUN ... | --experiment NAME [--metric NAME]
+            %deepfix compare RUN ... | --experiment NAME [--metric NAME] [--align step|epoch]
             %deepfix ask "question" [--domain D] [--type T]
             %deepfix status
 
@@ -190,6 +190,7 @@ class DeepFixMagics(Magics):
     @argument("--experiment", help="compare the newest runs of this experiment")
     @argument("--limit", type=int, default=20, help="with --experiment: how many runs")
     @argument("--metric", default="val_loss", help="the metric to overlay and rank by")
+    @argument("--align", choices=("step", "epoch"), default="step", help="x axis of the overlay")
     def compare(self, line: str) -> Any:
         """Compare runs: curves, findings matrix, differing params, ranking."""
         args = _parse(DeepFixMagics.compare, line)
@@ -203,6 +204,7 @@ class DeepFixMagics(Magics):
                 experiment=args.experiment,
                 limit=args.limit,
                 metric=args.metric,
+                align=args.align,
             )
         except ValueError as error:
             raise UsageError(str(error)) from None

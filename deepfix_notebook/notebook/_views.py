@@ -62,6 +62,7 @@ class ComparisonView:
     tables: Mapping[str, MetricsTable] = field(default_factory=dict)
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     metric: str = "val_loss"
+    align: str = "step"
     max_points: int = 500
 
     def payload(self) -> dict[str, Any]:
@@ -70,6 +71,7 @@ class ComparisonView:
         return {
             "version": PAYLOAD_VERSION,
             "metric": self.metric,
+            "align": self.align,
             "results": {k: r.model_dump(mode="json") for k, r in self.results.items()},
             "params": {k: dict(v) for k, v in self.params.items()},
             "curves": {
@@ -84,7 +86,7 @@ class ComparisonView:
         return {
             MIME_COMPARISON: self.payload(),
             "text/html": comparison_html(
-                self.results, self.tables, self.params, metric=self.metric
+                self.results, self.tables, self.params, metric=self.metric, align=self.align
             ),
             "text/plain": render_comparison(self.results, self.params),
         }

@@ -305,8 +305,12 @@ def comparison_html(
     *,
     metric: str = "val_loss",
     max_points: int = 400,
+    align: str = "step",
 ) -> str:
     """Several runs side by side: problems by run, differing parameters, a ranking, an overlay.
+
+    ``align`` is ``"step"`` or ``"epoch"``: the x axis of the overlaid curves (runs without epochs
+    stay on steps).
 
     Runs are ranked by the best value of ``metric`` over each run (lowest for losses and errors,
     highest for accuracies and scores); when no table has ``val_loss``, ``val_accuracy`` is used
@@ -318,7 +322,7 @@ def comparison_html(
     body = [head, _matrix(results)]
     if params:
         body.append(_param_diff(results, params))
-    body.append(_ranking(results, tables, metric, max_points))
+    body.append(_ranking(results, tables, metric, max_points, align))
     return _view("comparison", body)
 
 
@@ -423,6 +427,7 @@ def _ranking(
     tables: Mapping[str, MetricsTable] | None,
     metric: str,
     max_points: int,
+    align: str = "step",
 ) -> str:
     out = ["<h4>Ranking</h4>"]
     if not tables:
@@ -466,8 +471,13 @@ def _ranking(
     for run in results:
         table = tables.get(run)
         if table is not None and chosen in table:
-            steps, _, values = table.series(chosen)
-            series.append(Series(run, steps, values))
+            steps, epochs, values = table.series(chosen)
+            x: np.ndarray = steps
+            if align == "epoch" and epochs is not None and bool(np.isfinite(epochs).all()):
+                x = epochs
+            series.append(Series(run, x, values))
     if series:
-        out.append(line_chart(series, title=f"{chosen} by run", max_points=max_points))
+        out.append(
+            line_chart(series, title=f"{chosen} by run", max_points=max_points, x_label=align)
+        )
     return "".join(out)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from client_helpers import API_KEY, LiveServer
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 from deepfix_notebook.notebook import MIME_ANALYSIS
@@ -15,7 +15,8 @@ from deepfix_notebook.notebook import MIME_ANALYSIS
 
 @pytest.fixture
 def ip() -> Iterator[Any]:
-    shell = start_ipython()
+    globalipapp.start_ipython()  # once per process; later calls return None
+    shell = globalipapp.get_ipython()
     assert shell is not None
     shell.display_formatter.active_types = shell.display_formatter.format_types
     shell.run_line_magic("load_ext", "deepfix_notebook")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 from deepfix_notebook.notebook import MIME_ANALYSIS
@@ -24,7 +24,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "runs"
 
 @pytest.fixture(scope="module")
 def ip() -> Iterator[Any]:
-    shell = start_ipython()
+    globalipapp.start_ipython()  # once per process; later calls return None
+    shell = globalipapp.get_ipython()
     assert shell is not None
     # A terminal shell formats text only; a kernel formats everything, as here.
     shell.display_formatter.active_types = shell.display_formatter.format_types
@@ -150,11 +151,13 @@ def test_ask_and_status(ip: Any) -> None:
 def test_compare_two_directories(ip: Any) -> None:
     with capture_output() as cap:
         ip.run_line_magic(
-            "deepfix", f"compare {EXAMPLES / 'quickstart'} {EXAMPLES / 'overfitting'}"
+            "deepfix",
+            f"compare {EXAMPLES / 'quickstart'} {EXAMPLES / 'overfitting'} --align epoch",
         )
     data = next(d for d in rich(cap.outputs) if "application/vnd.deepfix.comparison+json" in d)
     payload = data["application/vnd.deepfix.comparison+json"]
     assert set(payload["results"]) == {"quickstart", "overfitting"}
+    assert payload["align"] == "epoch" and ">epoch<" in data["text/html"]
     assert "overfitting" in data["text/plain"]
 
 
