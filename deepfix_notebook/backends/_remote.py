@@ -53,6 +53,9 @@ LOCAL_BACKEND_NAME = "local (server unreachable)"
 _RUNS_PREFIX = "runs:/"
 
 
+MAX_REMEMBERED_JOBS = 50  # submitted jobs `jobs()` reports on (for %deepfix status)
+
+
 class ServerUnreachableWarning(RuntimeWarning):
     """The DeepFix server could not be reached; the offline mode took over."""
 
@@ -93,6 +96,7 @@ class RemoteBackend:
         self._local: LocalBackend | None = None
         self._local_jobs: set[str] = set()
         self._offline_results: dict[str, AnalysisResult] = {}
+        self._submitted: list[str] = []
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.name!r}, offline={self.offline!r})"
@@ -121,6 +125,7 @@ class RemoteBackend:
         uri = self._require_tracking_uri()
         try:
             job = self._client.submit(run_id, uri, options, context)
+            self._remember(job.request_id)
             result = self._client.wait(job.request_id, on_status=on_progress)
         except Exception as exc:
             reason = self._offline_reason(exc)
@@ -143,7 +148,9 @@ class RemoteBackend:
         run_id = self._run_id(source)
         uri = self._require_tracking_uri()
         try:
-            return self._client.submit(run_id, uri, options, context).request_id
+            request_id = self._client.submit(run_id, uri, options, context).request_id
+            self._remember(request_id)
+            return request_id
         except Exception as exc:
             reason = self._offline_reason(exc)
             if reason is None:
@@ -326,6 +333,20 @@ class RemoteBackend:
             if self._local is None:
                 self._local = LocalBackend(tracking_uri=self.tracking_uri)
             return self._local
+
+    def jobs(self) -> list[JobStatus]:
+        """Status of the analyses this backend submitted to the server, oldest first."""
+        out = []
+        for request_id in list(self._submitted):
+            try:
+                out.append(self.status(request_id))
+            except Exception:  # forgotten by the server (TTL) or unreachable: skip it
+                continue
+        return out
+
+    def _remember(self, request_id: str) -> None:
+        self._submitted.append(request_id)
+        del self._submitted[:-MAX_REMEMBERED_JOBS]
 
     def _local_for(self, request_id: str) -> LocalBackend | None:
         with self._lock:

@@ -41,3 +41,7 @@ def test_connect_and_analyze_through_the_server(ip: Any, live_server: LiveServer
     assert data[MIME_ANALYSIS]["curves"] is not None  # read from MLflow for display
     html = "".join(o.data.get("text/html", "") for o in cap.outputs)
     assert f"backend <code>{live_server.url}</code>: ok" in html
+    from deepfix_notebook.backends import current
+
+    (job,) = current().jobs()  # type: ignore[attr-defined]
+    assert job.run_id == live_server.run_id and job.status.value == "completed"
