@@ -265,3 +265,12 @@ def test_cell_magic_picks_up_what_the_body_logs_to_mlflow(ip: Any) -> None:
     assert bundle.layout == "mlflow-history" and bundle.params is not None
     assert bundle.params.learning_rate == 0.01
     assert bundle.previous_analysis is not None
+
+
+def test_unload_ext_removes_the_magics_and_load_ext_brings_them_back(ip: Any) -> None:
+    ip.run_line_magic("unload_ext", "deepfix_notebook")
+    assert "deepfix" not in ip.magics_manager.magics["line"]
+    assert "deepfix" not in ip.magics_manager.magics["cell"]
+    ip.run_line_magic("load_ext", "deepfix_notebook")
+    assert "deepfix" in ip.magics_manager.magics["line"]
+    assert "deepfix" in ip.magics_manager.magics["cell"]
