@@ -37,6 +37,7 @@ class TrackedRun:
     rows: list[dict[str, float | None]] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     dataset: dict[str, Any] | None = None
+    statistics: dict[str, Any] | None = None
     run_id: str | None = None
     bundle: ArtifactBundle | None = None
     result: AnalysisResult | None = None
@@ -68,22 +69,28 @@ class TrackedRun:
         labels: Sequence[Any] | None = None,
         *,
         name: str = "dataset",
+        features: Any = None,
+        val_features: Any = None,
+        test_features: Any = None,
         num_val_samples: int | None = None,
         **metadata: Any,
     ) -> None:
-        """Dataset metadata; with ``labels`` the class counts are derived from them."""
-        data: dict[str, Any] = {"dataset_name": name, **metadata}
-        if labels is not None:
-            counts: dict[str, int] = {}
-            for label in labels:
-                key = str(label.item() if hasattr(label, "item") else label)
-                counts[key] = counts.get(key, 0) + 1
-            data.setdefault("num_train_samples", sum(counts.values()))
-            data.setdefault("num_classes", len(counts))
-            data.setdefault("class_counts", dict(sorted(counts.items())))
+        """Dataset metadata: class counts from ``labels``, per-feature or per-channel statistics
+        from ``features`` (numpy arrays, images or DataFrames; sampled when large)."""
+        from deepfix_notebook.training._dataset import describe_dataset
+
+        described, statistics = describe_dataset(
+            labels,
+            features=features,
+            val_features=val_features,
+            test_features=test_features,
+            name=name,
+            task_type=metadata.get("task_type"),
+        )
         if num_val_samples is not None:
-            data["num_val_samples"] = num_val_samples
-        self.dataset = data
+            described["num_val_samples"] = num_val_samples
+        self.dataset = {**described, **metadata}
+        self.statistics = statistics or None
 
     def columns(self) -> dict[str, list[float | None]]:
         """The logged rows as wide columns (``None`` where a metric was not logged)."""
@@ -181,6 +188,7 @@ def _save(run: TrackedRun, tracking_uri: str | None, *, status: str | None) -> N
         metrics=run.columns(),
         params=run.params or None,
         dataset=run.dataset,
+        statistics=run.statistics,
         tracking_uri=tracking_uri or backend_uri(),
         experiment=run.experiment,
         run_name=run.name,
@@ -196,6 +204,7 @@ def _bundle(run: TrackedRun) -> Any:
         run.columns(),
         params=run.params or None,
         dataset=run.dataset,
+        statistics=run.statistics,
         run_id=run.run_id,
         source=f"runs:/{run.run_id}",
     )
