@@ -7,7 +7,6 @@ Nothing here mocks MLflow: ``sqlite_store`` is a real SQLite tracking store in a
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from process_helpers import stop_process_tree
 
 # MLflow reads some settings at import time: set telemetry off before any test imports it.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
@@ -213,26 +213,7 @@ class _Server:
         if self._stopped:
             return
         self._stopped = True
-        import psutil
-
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.Error:
-            children = []
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        # Uvicorn workers (or job runners) the server spawned, should any outlive it.
-        for child in children:
-            with contextlib.suppress(psutil.Error):
-                child.terminate()
-        _, alive = psutil.wait_procs(children, timeout=5)
-        for child in alive:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+        stop_process_tree(self.process)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from process_helpers import stop_process_tree
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -163,25 +164,7 @@ class _JupyterLab:
         if self._stopped:
             return
         self._stopped = True
-        import psutil
-
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.Error:
-            children = []
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        for child in children:
-            with contextlib.suppress(psutil.Error):
-                child.terminate()
-        _, alive = psutil.wait_procs(children, timeout=5)
-        for child in alive:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+        stop_process_tree(self.process, timeout=15)
 
 
 @dataclass(frozen=True)
