@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from process_helpers import stop_process_tree
+from process_helpers import free_port, stop_process_tree, tail
 
 # MLflow reads some settings at import time: set telemetry off before any test imports it.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
@@ -145,25 +145,11 @@ def sqlite_store(make_sqlite_store: Callable[[str], SqliteStore]) -> SqliteStore
 # --------------------------------------------------------------------------- MLflow server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "<no output>"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 class _Server:
     """A started ``mlflow server`` subprocess and every process it spawned."""
 
     def __init__(self, base: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stdout = base / "server.out"
         self.stderr = base / "server.err"
@@ -195,7 +181,7 @@ class _Server:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"mlflow server exited with {self.process.returncode} before answering "
-                    f"/health:\n{_tail(self.stderr)}"
+                    f"/health:\n{tail(self.stderr)}"
                 )
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
@@ -206,7 +192,7 @@ class _Server:
             time.sleep(0.25)
         raise RuntimeError(
             f"mlflow server did not answer {self.url}/health within {timeout:.0f} s:\n"
-            f"{_tail(self.stderr)}"
+            f"{tail(self.stderr)}"
         )
 
     def stop(self) -> None:

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from process_helpers import stop_process_tree
+from process_helpers import free_port, stop_process_tree, tail
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -65,25 +64,11 @@ def chromium_path() -> str | None:
 # --------------------------------------------------------------------------- JupyterLab
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "<no output>"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 class _JupyterLab:
     """A started ``jupyter lab`` subprocess serving a temp copy of ``examples/``."""
 
     def __init__(self, base: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.root = base / "root"
         shutil.copytree(
@@ -148,7 +133,7 @@ class _JupyterLab:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"jupyter lab exited with {self.process.returncode} before answering "
-                    f"/api/status:\n{_tail(self.stderr)}"
+                    f"/api/status:\n{tail(self.stderr)}"
                 )
             with contextlib.suppress(urllib.error.URLError, OSError):
                 if self._get("/api/status") == 200 and self._get("/lab") == 200:
@@ -156,7 +141,7 @@ class _JupyterLab:
             time.sleep(0.25)
         raise RuntimeError(
             f"jupyter lab did not answer {self.url}/api/status within {timeout:.0f} s:\n"
-            f"{_tail(self.stderr)}"
+            f"{tail(self.stderr)}"
         )
 
     def stop(self) -> None:
@@ -173,8 +158,8 @@ class JupyterLabServer:
     root: Path
     stderr: Path
 
-    def log_tail(self, lines: int = 60) -> str:
-        return _tail(self.stderr, lines)
+    def logtail(self, lines: int = 60) -> str:
+        return tail(self.stderr, lines)
 
 
 @pytest.fixture(scope="session")
