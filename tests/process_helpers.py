@@ -6,9 +6,10 @@ import contextlib
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 
-def stop_process_tree(process: subprocess.Popen[str], *, timeout: float = 10) -> None:
+def stop_process_tree(process: subprocess.Popen[Any], *, timeout: float = 10) -> None:
     """Terminate ``process`` (kill it after ``timeout``), then any children it left behind."""
     import psutil
 

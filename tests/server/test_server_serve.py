@@ -3,46 +3,21 @@ logs on stderr, stopped with SIGTERM."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-import psutil
+from process_helpers import free_port, stop_process_tree
 
 START_TIMEOUT_S = 40.0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        children = []
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
-
-
 def test_serve_with_two_workers_logs_json_with_request_ids(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DEEPFIX_JOB_STORE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
@@ -79,7 +54,7 @@ def test_serve_with_two_workers_logs_json_with_request_ids(tmp_path: Path) -> No
                 assert answer.status_code == 404
                 assert answer.headers["X-Request-ID"] == "serve-42"
     finally:
-        _stop(process)
+        stop_process_tree(process, timeout=20)
     lines = [line for line in log_path.read_text(errors="replace").splitlines() if line]
     records = [json.loads(line) for line in lines if line.startswith("{")]
     assert records, lines
