@@ -1,6 +1,8 @@
-"""The DeepFix REST server (CONTRACT.md §2): FastAPI, a SQL job store, a thread-pool executor.
+"""The DeepFix REST server (CONTRACT.md §2): FastAPI, a SQL job store, and jobs run by a thread
+pool in the server or by Celery workers over Redis.
 
-``serve()`` runs it with uvicorn on 127.0.0.1:8000; ``create_app(settings)`` gives the ASGI app.
+``serve()`` runs it with uvicorn on 127.0.0.1:8000; ``create_app(settings)`` gives the ASGI app;
+``run_worker()`` is ``deepfix worker``.
 Configuration is `Settings`, read from ``DEEPFIX_*`` environment variables.
 """
 
@@ -15,7 +17,15 @@ from deepfix_notebook.server._logging import configure_logging
 from deepfix_notebook.server._openapi import openapi_yaml, write_openapi
 from deepfix_notebook.server._settings import Settings
 
-__all__ = ["Settings", "configure_logging", "create_app", "openapi_yaml", "serve", "write_openapi"]
+__all__ = [
+    "Settings",
+    "configure_logging",
+    "create_app",
+    "openapi_yaml",
+    "run_worker",
+    "serve",
+    "write_openapi",
+]
 
 _LOG_LEVEL_ENV = "DEEPFIX_LOG_LEVEL"
 
@@ -53,6 +63,15 @@ def serve(
         access_log=False,  # the app logs each request itself, with its correlation id
         log_level=log_level.lower(),
     )
+
+
+def run_worker(
+    settings: Settings | None = None, *, concurrency: int | None = None, log_level: str = "info"
+) -> None:
+    """Run a Celery worker for the jobs servers queue (needs ``DEEPFIX_BROKER_URL``)."""
+    from deepfix_notebook.server._worker import run_worker as _run
+
+    _run(settings, concurrency=concurrency, log_level=log_level)
 
 
 def worker_app() -> FastAPI:

@@ -27,13 +27,14 @@ from deepfix_notebook.contract import (
     KnowledgeQuery,
     KnowledgeResponse,
 )
-from deepfix_notebook.engine import Engine, default_engine
+from deepfix_notebook.engine import Engine
 from deepfix_notebook.server._errors import ApiError, install_handlers
-from deepfix_notebook.server._executor import JobExecutor, JobKeeper, JobRunner, ThreadExecutor
+from deepfix_notebook.server._executor import JobExecutor, JobKeeper, JobRunner
 from deepfix_notebook.server._jobs import JobStore, SqlJobStore, new_owner
 from deepfix_notebook.server._logging import current_request_id, get_logger
 from deepfix_notebook.server._metrics import CONTENT_TYPE, Metrics
 from deepfix_notebook.server._middleware import RequestContextMiddleware
+from deepfix_notebook.server._services import build_engine, build_executor
 from deepfix_notebook.server._settings import Settings
 from deepfix_notebook.server._usecases import (
     AnalysisSubmitter,
@@ -300,12 +301,13 @@ def create_app(
     """The DeepFix server. Nothing is opened until the app starts (its lifespan).
 
     ``store`` and ``executor`` default to a SQL job store at ``settings.job_store_url`` and
-    a thread pool of ``settings.max_concurrent`` threads.
+    a thread pool of ``settings.max_concurrent`` threads, or Celery workers when
+    ``settings.broker_url`` is set.
     """
     settings = settings or Settings()
-    engine = engine or default_engine()
+    engine = engine or build_engine(settings)
     store = store or SqlJobStore(settings.job_store_url)
-    executor = executor or ThreadExecutor(settings.max_concurrent)
+    executor = executor or build_executor(settings, store)
     owner = new_owner()
     metrics = Metrics(store, executor, lambda: engine.knowledge)
     runner = JobRunner(store, engine, owner, on_finished=metrics.analysis_done)
@@ -322,7 +324,12 @@ def create_app(
         executor.start(runner)
         engine.knowledge.warm()
         keeper.start()
-        extra = {"owner": owner, "job_store": store.kind, "capacity": settings.max_concurrent}
+        extra = {
+            "owner": owner,
+            "job_store": store.kind,
+            "executor": executor.kind,
+            "capacity": settings.max_concurrent,
+        }
         log.info("server started", extra=extra)
 
     @asynccontextmanager

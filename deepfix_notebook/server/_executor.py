@@ -30,6 +30,14 @@ Finished = Callable[[str, float], None]
 PHASE_ONE_SHARE = 0.7  # the engine gives phase one this share of the deadline
 
 
+class ExecutorUnavailable(Exception):
+    """The executor cannot take jobs now (its broker is unreachable): nothing was queued."""
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
 @dataclass(frozen=True)
 class QueueStats:
     """Jobs of this server's executor: running, waiting for a slot, and the slot count."""
@@ -56,7 +64,10 @@ class JobExecutor(Protocol):
         ...
 
     def submit(self, request_id: str, *, reserved: bool = False) -> None:
-        """Run the job when a slot is free (``reserved``: in the slot already taken)."""
+        """Run the job when a slot is free (``reserved``: in the slot already taken).
+
+        Raises `ExecutorUnavailable` when the job cannot be queued at all.
+        """
         ...
 
     def future(self, request_id: str) -> Future[None] | None:

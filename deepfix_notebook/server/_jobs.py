@@ -183,6 +183,8 @@ class JobStore(Protocol):
 
     def create(self, job: Job, key: str) -> tuple[Job, bool]: ...
 
+    def discard(self, request_id: str) -> bool: ...
+
     def find_in_flight(self, key: str) -> Job | None: ...
 
     def get(self, request_id: str) -> Job | None: ...
@@ -274,6 +276,16 @@ class SqlJobStore:
                 raise
             return existing, False
         return job, True
+
+    def discard(self, request_id: str) -> bool:
+        """Delete a job still queued (one no executor could take); whether it was deleted."""
+        with self._begin() as conn:
+            done = conn.execute(
+                jobs.delete().where(
+                    jobs.c.request_id == request_id, jobs.c.status == JobState.QUEUED.value
+                )
+            )
+        return bool(done.rowcount)
 
     def find_in_flight(self, key: str) -> Job | None:
         with self._begin() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import uuid
@@ -88,3 +89,5 @@ def configure_logging(level: str | int = "INFO") -> None:
     access = logging.getLogger("uvicorn.access")  # the app logs requests itself, with their id
     access.handlers.clear()
     access.propagate = False
+    # MLflow draws progress bars on stderr when it downloads a run: not JSON, and noise here.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

@@ -104,6 +104,22 @@ class Settings(BaseSettings):
         description="How often a server marks its jobs alive; jobs silent for three beats are "
         "recovered (re-queued once, then failed) by any server sharing the store.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="When set (e.g. redis://127.0.0.1:6379/0), jobs run on Celery workers "
+        "(`deepfix worker`) through this broker instead of the server's thread pool.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="When set, the knowledge query cache lives in this Redis, shared by every "
+        "server and worker; otherwise each process keeps its own in memory.",
+    )
+    queue_name: str = Field(
+        default="deepfix", min_length=1, description="The Celery queue jobs are sent to."
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, description="Analyses one `deepfix worker` runs at once (threads)."
+    )
     public_url: str | None = Field(
         default=None,
         description="URL reported as `backend` in results (default: the request's base URL).",

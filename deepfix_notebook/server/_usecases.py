@@ -15,6 +15,7 @@ from deepfix_notebook.contract import (
     AnalysisRequest,
     AnalysisResult,
     ErrorCode,
+    ErrorResponse,
     HealthResponse,
     JobState,
     JobStatus,
@@ -24,7 +25,7 @@ from deepfix_notebook.contract import (
 )
 from deepfix_notebook.engine import Engine
 from deepfix_notebook.server._errors import ApiError
-from deepfix_notebook.server._executor import JobExecutor
+from deepfix_notebook.server._executor import ExecutorUnavailable, JobExecutor
 from deepfix_notebook.server._jobs import Job, JobStore, analysis_key
 from deepfix_notebook.server._logging import get_logger
 from deepfix_notebook.server._settings import Settings, redact_uri
@@ -101,7 +102,12 @@ class AnalysisSubmitter:
             if reserved:
                 self.executor.release()
             return job, False
-        self.executor.submit(job.request_id, reserved=reserved)
+        try:
+            self.executor.submit(job.request_id, reserved=reserved)
+        except ExecutorUnavailable as exc:
+            self.store.discard(job.request_id)  # nothing is accepted that cannot run
+            log.error("job queue unavailable: %s", exc, extra={"job_id": job.request_id})
+            raise self._unavailable(exc) from exc
         log.info("analysis accepted", extra={"job_id": job.request_id, "run_id": job.run_id})
         return job, True
 
@@ -123,6 +129,15 @@ class AnalysisSubmitter:
                 },
             )
         return allowed
+
+    def _unavailable(self, exc: ExecutorUnavailable) -> ApiError:
+        retry = self.settings.retry_after_seconds
+        envelope = ErrorResponse(
+            error=ErrorCode.INTERNAL_SERVER_ERROR,
+            message=f"{exc} Nothing was queued; retry in {retry} s.",
+            details={**exc.details, "retry_after": retry},
+        )
+        return ApiError(envelope, status=503, headers={"Retry-After": str(retry)})
 
     def _busy(self) -> ApiError:
         capacity = self.executor.stats().capacity

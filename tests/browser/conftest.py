@@ -2,7 +2,7 @@
 
 ``jupyterlab`` starts ``python -m jupyter lab`` on 127.0.0.1 (no token, no password) over a temp
 copy of ``examples/``, with every Jupyter and IPython directory in a temp dir, and yields its base
-URL. ``browser_page`` is a Playwright page in the Chromium on PATH (``scripts/install-browser.sh``
+URL. ``browser_page`` is a Playwright page in the Chromium on PATH (``scripts/install-system.sh``
 installs it); Playwright's own browser download (``playwright install``) is never used.
 """
 
@@ -200,7 +200,7 @@ def browser_page() -> Iterator[BrowserPage]:
     """A 1400x1000 page in headless Debian Chromium; skipped only when Chromium is missing."""
     executable = chromium_path()
     if executable is None:
-        pytest.skip("chromium is not installed (run scripts/install-browser.sh)")
+        pytest.skip("chromium is not installed (run scripts/install-system.sh)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,5 +1,6 @@
-"""Server fixtures: a real MLflow SQLite store with logged runs, and real uvicorn servers on
-127.0.0.1 (each in a thread, stopped after the test), reached with httpx."""
+"""Server fixtures: a real MLflow SQLite store with logged runs, real uvicorn servers on
+127.0.0.1 (each in a thread, stopped after the test), reached with httpx, and private Redis and
+PostgreSQL servers (tests/services.py) for the session."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from server_helpers import MlflowRuns, RunningServer, StartServer
+from services import postgres_server, redis_server
 
 from deepfix_notebook.artifacts import log_run
 from deepfix_notebook.engine import Engine
@@ -58,6 +60,20 @@ def mlflow_runs(tmp_path_factory: pytest.TempPathFactory) -> MlflowRuns:
         )
         metrics_only = log_run(metrics=_metrics(), tracking_uri=uri, experiment="server-tests")
     return MlflowRuns(uri=uri, full=full, metrics_only=metrics_only)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private ``redis-server`` on 127.0.0.1 for the session."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private PostgreSQL cluster on 127.0.0.1 for the session (SQLAlchemy URL)."""
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")

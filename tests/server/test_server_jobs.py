@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from server_helpers import (
     ASYNC,
     GatedEngine,
@@ -25,15 +27,24 @@ from deepfix_notebook.contract import (
     utc_now,
 )
 from deepfix_notebook.server._jobs import Job, SqlJobStore, analysis_key
+from deepfix_notebook.server._jobs import jobs as jobs_table
 
 CRASHED = "crashed-host:1:00000000"  # an owner on another host that stopped heartbeating
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqlJobStore:
-    jobs = SqlJobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlJobStore]:
+    """The job store in a SQLite file, and in a real PostgreSQL (emptied after each test)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    jobs = SqlJobStore(url)
     jobs.open()
     yield jobs
+    if request.param == "postgresql":
+        with jobs._begin() as conn:
+            conn.execute(sa.delete(jobs_table))
     jobs.close()
 
 
