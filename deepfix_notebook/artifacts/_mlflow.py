@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -73,7 +73,7 @@ def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBun
     run = _get_run(client, run_id, uri)
     with tempfile.TemporaryDirectory(prefix="deepfix-run-") as tmp:
         root = Path(tmp)
-        files = _download_layout(client, run_id, root, uri)
+        files = _download_layout(_RunArtifacts(run.info.artifact_uri, uri), run_id, root, uri)
         bundle = ArtifactBundle(
             source=f"runs:/{run_id}", run_id=run_id, tracking_uri=uri, files=files
         )
@@ -318,8 +318,51 @@ def _get_run(client: MlflowClient, run_id: str, uri: str) -> Any:
         raise _connection_error(uri, str(exc)) from exc
 
 
+class _ArtifactSource(Protocol):
+    """What `_download_layout` needs: an ``MlflowClient``, or `_RunArtifacts`."""
+
+    def list_artifacts(self, run_id: str, path: str | None = None, /) -> list[Any]: ...
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str, /) -> str: ...
+
+
+class _RunArtifacts:
+    """One run's artifact repository, resolved once from its ``artifact_uri``.
+
+    ``MlflowClient.list_artifacts`` and ``download_artifacts`` resolve ``runs:/`` on every call:
+    two ``get_run`` and a logged-model search each, about 30 requests to load a run from a
+    tracking server instead of 13. The layout holds no model artifacts, so nothing is missed.
+    """
+
+    def __init__(self, artifact_uri: str, tracking_uri: str) -> None:
+        self._uri = artifact_uri
+        self._tracking_uri = tracking_uri
+        self._repos: dict[str, Any] = {}
+
+    def list_artifacts(self, run_id: str, path: str | None = None, /) -> list[Any]:
+        return list(self._repo("").list_artifacts(path))
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str, /) -> str:
+        """Into ``<dst_path>/<basename>``, as ``MlflowClient.download_artifacts`` does."""
+        folder, _, name = path.rpartition("/")
+        return str(self._repo(folder).download_artifacts(name, dst_path))
+
+    def _repo(self, folder: str) -> Any:
+        if folder not in self._repos:
+            from mlflow.store.artifact.artifact_repository_registry import (
+                get_artifact_repository,
+            )
+            from mlflow.utils.uri import append_to_uri_path
+
+            uri = self._uri
+            if folder:  # append_to_uri_path is untyped in some mlflow releases
+                uri = append_to_uri_path(uri, folder)  # type: ignore[no-untyped-call,unused-ignore]
+            self._repos[folder] = get_artifact_repository(uri, tracking_uri=self._tracking_uri)
+        return self._repos[folder]
+
+
 def _walk(
-    client: MlflowClient, run_id: str, path: str | None, budget: list[int], depth: int = 0
+    client: _ArtifactSource, run_id: str, path: str | None, budget: list[int], depth: int = 0
 ) -> Iterator[str]:
     for entry in client.list_artifacts(run_id, path):
         budget[0] -= 1
@@ -333,7 +376,7 @@ def _walk(
             yield entry.path
 
 
-def _download_layout(client: MlflowClient, run_id: str, root: Path, uri: str) -> tuple[str, ...]:
+def _download_layout(client: _ArtifactSource, run_id: str, root: Path, uri: str) -> tuple[str, ...]:
     """Fetch the files of the layout, and no others, refusing any path that leaves ``root``."""
     from mlflow.exceptions import MlflowException
 

@@ -3,7 +3,8 @@
 from deepfix_notebook.backends._current import current, tracking_uri, use
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
 from deepfix_notebook.backends._protocol import AnalysisBackend, Progress
-from deepfix_notebook.backends._remote import RemoteBackend, ServerUnreachableWarning
+from deepfix_notebook.backends._remote import RemoteBackend
+from deepfix_notebook.client._offline import ServerUnreachableWarning
 
 __all__ = [
     "AnalysisBackend",

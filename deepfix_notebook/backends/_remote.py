@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,11 +30,16 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from deepfix_notebook.artifacts import ArtifactBundle
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
 from deepfix_notebook.backends._protocol import Progress
+from deepfix_notebook.client._offline import (
+    ServerUnreachableWarning,
+    offline_reason,
+    skipped_result,
+    unreachable,
+)
 from deepfix_notebook.contract import (
     AnalysisContext,
     AnalysisOptions,
     AnalysisResult,
-    AnalysisStatus,
     ErrorCode,
     HealthResponse,
     JobState,
@@ -54,10 +58,6 @@ _RUNS_PREFIX = "runs:/"
 
 
 MAX_REMEMBERED_JOBS = 50  # submitted jobs `jobs()` reports on (for %deepfix status)
-
-
-class ServerUnreachableWarning(RuntimeWarning):
-    """The DeepFix server could not be reached; the offline mode took over."""
 
 
 class RemoteBackend:
@@ -275,40 +275,17 @@ class RemoteBackend:
     def _offline_reason(self, exc: BaseException) -> str | None:
         """Why the server counts as unreachable, or None when ``exc`` is not about that or the
         mode is ``strict`` (the caller then re-raises)."""
-        from deepfix_notebook.client import DeepFixConnectionError, DeepFixError
-
-        if self.offline == "strict":
-            return None
-        if isinstance(exc, DeepFixConnectionError):
-            return str(exc)
-        status = exc.status_code if isinstance(exc, DeepFixError) else None
-        if status is not None and (status >= 500 or status == 429):
-            return str(exc)
-        return None
+        return None if self.offline == "strict" else offline_reason(exc)
 
     def _unreachable(self, reason: str) -> str:
-        return f"DeepFix server {self.name} unreachable ({reason})."
+        return unreachable(self.name, reason)
 
     def _warn(self, message: str, *, depth: int = 1) -> None:
         """Warn at the caller of the public method ``depth`` frames above this one."""
         warnings.warn(message, ServerUnreachableWarning, stacklevel=depth + 2)
 
     def _skipped(self, run_id: str, reason: str) -> AnalysisResult:
-        message = f"{self._unreachable(reason)} Continuing without analysis."
-        self._warn(message, depth=2)
-        return AnalysisResult(
-            request_id=f"offline_{uuid.uuid4().hex[:16]}",
-            run_id=run_id,
-            status=AnalysisStatus.FAILED,
-            summary=(
-                f"Not analysed: the DeepFix server {self.name} could not be reached. The run is "
-                "unchanged in MLflow; analyse it later, or with connect('local')."
-            ),
-            agent_results=[],
-            execution_time=0.0,
-            warnings=[message],
-            backend=f"{self.name} (unreachable)",
-        )
+        return skipped_result(self.name, run_id, reason, stacklevel=4)
 
     def _analyze_locally(
         self,

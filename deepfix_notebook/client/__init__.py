@@ -11,24 +11,46 @@ with DeepFixClient("http://localhost:8000") as client:
 
 from deepfix_notebook.client._async import AsyncDeepFixClient
 from deepfix_notebook.client._errors import (
+    AnalysisError,
+    AuthenticationError,
     DeepFixClientError,
     DeepFixConnectionError,
     DeepFixError,
     DeepFixTimeoutError,
+    NotFoundError,
+    RateLimitError,
+    ServerUnavailableError,
+    ValidationError,
 )
-from deepfix_notebook.client._policy import RETRY_STATUSES, PollPolicy, RetryPolicy
+from deepfix_notebook.client._offline import ServerUnreachableWarning
+from deepfix_notebook.client._policy import (
+    RETRY_STATUSES,
+    PollingConfig,
+    PollPolicy,
+    RetryConfig,
+    RetryPolicy,
+)
 from deepfix_notebook.client._sync import DeepFixClient
 from deepfix_notebook.client._wire import correlation_id
 
 __all__ = [
     "RETRY_STATUSES",
+    "AnalysisError",
     "AsyncDeepFixClient",
+    "AuthenticationError",
     "DeepFixClient",
     "DeepFixClientError",
     "DeepFixConnectionError",
     "DeepFixError",
     "DeepFixTimeoutError",
+    "NotFoundError",
     "PollPolicy",
+    "PollingConfig",
+    "RateLimitError",
+    "RetryConfig",
     "RetryPolicy",
+    "ServerUnavailableError",
+    "ServerUnreachableWarning",
+    "ValidationError",
     "correlation_id",
 ]

@@ -91,3 +91,48 @@ class DeepFixTimeoutError(DeepFixClientError, TimeoutError):
         self.request_id = request_id
         self.waited = waited
         self.last_status = last_status
+
+
+class ValidationError(DeepFixError):
+    """The request is invalid (400, 413), found before sending or by the server: fix it."""
+
+
+class AuthenticationError(DeepFixError):
+    """The server needs an API key, or another one (401)."""
+
+
+class NotFoundError(DeepFixError):
+    """The run, its artifacts or the job does not exist (404)."""
+
+
+class RateLimitError(DeepFixError):
+    """The server is running its limit of analyses (429), still after the retries."""
+
+
+class AnalysisError(DeepFixError):
+    """The analysis could not be done: invalid artifacts, MLflow unreachable from the server,
+    nothing finished in time, or a server fault (422, 5xx)."""
+
+
+class ServerUnavailableError(DeepFixConnectionError):
+    """The DeepFix server could not be reached, even after the retries."""
+
+
+_BY_CODE: dict[ErrorCode, type[DeepFixError]] = {
+    ErrorCode.VALIDATION_ERROR: ValidationError,
+    ErrorCode.PAYLOAD_TOO_LARGE: ValidationError,
+    ErrorCode.UNAUTHORIZED: AuthenticationError,
+    ErrorCode.RUN_NOT_FOUND: NotFoundError,
+    ErrorCode.ARTIFACT_NOT_FOUND: NotFoundError,
+    ErrorCode.REQUEST_NOT_FOUND: NotFoundError,
+    ErrorCode.RATE_LIMIT_EXCEEDED: RateLimitError,
+    ErrorCode.ARTIFACT_INVALID: AnalysisError,
+    ErrorCode.MLFLOW_CONNECTION_ERROR: AnalysisError,
+    ErrorCode.ANALYSIS_TIMEOUT: AnalysisError,
+    ErrorCode.INTERNAL_SERVER_ERROR: AnalysisError,
+}
+
+
+def error_for(code: ErrorCode) -> type[DeepFixError]:
+    """The exception class raised for an envelope with ``code``."""
+    return _BY_CODE.get(code, DeepFixError)

@@ -13,7 +13,7 @@ RETRY_STATUSES: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class RetryConfig:
     """How often and how long to wait before sending a failed request again.
 
     Attempt ``n`` (0 for the first retry) waits ``min(base_delay * backoff_factor**n, max_delay)``
@@ -48,7 +48,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class PollPolicy:
+class PollingConfig:
     """How to wait for an asynchronous job: intervals from ``initial_interval`` growing by
     ``backoff_factor`` up to ``max_interval``; give up after ``max_wait_time`` seconds."""
 
@@ -90,3 +90,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
         return None
     return max(0.0, seconds)
+
+
+RetryPolicy = RetryConfig
+"""Former name of `RetryConfig`."""
+PollPolicy = PollingConfig
+"""Former name of `PollingConfig`."""

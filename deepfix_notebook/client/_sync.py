@@ -11,8 +11,14 @@ import httpx
 from tenacity import Retrying
 
 from deepfix_notebook.client import _wire
-from deepfix_notebook.client._errors import DeepFixError, DeepFixTimeoutError
-from deepfix_notebook.client._policy import PollPolicy, RetryPolicy
+from deepfix_notebook.client._errors import AnalysisError, DeepFixClientError, DeepFixTimeoutError
+from deepfix_notebook.client._offline import (
+    ClientOfflineMode,
+    check_mode,
+    offline_reason,
+    skipped_result,
+)
+from deepfix_notebook.client._policy import PollingConfig, RetryConfig
 from deepfix_notebook.contract import (
     AcceptedJob,
     AnalysisResult,
@@ -43,8 +49,10 @@ class DeepFixClient:
         *,
         api_key: str | None = None,
         timeout: float | None = 60.0,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy | None = None,
+        retry: RetryConfig | None = None,
+        polling: PollingConfig | None = None,
+        offline_mode: ClientOfflineMode = "fallback",
+        poll: PollingConfig | None = None,
         transport: httpx.BaseTransport | None = None,
         server_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -55,8 +63,9 @@ class DeepFixClient:
             raise TypeError("DeepFixClient needs the server's URL, e.g. http://localhost:8000")
         self.base_url = _wire.normalize_base_url(url)
         self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.poll = poll or PollPolicy()
+        self.retry = retry or RetryConfig()
+        self.polling = polling or poll or PollingConfig()
+        self.offline_mode: ClientOfflineMode = check_mode(offline_mode)
         self._sleep = sleep
         self._clock = clock
         self._http = httpx.Client(
@@ -82,6 +91,7 @@ class DeepFixClient:
         wait: Literal[True] = True,
         mlflow_uri: str | None = None,
         correlation_id: str | None = None,
+        offline_mode: ClientOfflineMode | None = None,
     ) -> AnalysisResult: ...
 
     @overload
@@ -95,6 +105,7 @@ class DeepFixClient:
         wait: Literal[False],
         mlflow_uri: str | None = None,
         correlation_id: str | None = None,
+        offline_mode: ClientOfflineMode | None = None,
     ) -> AcceptedJob: ...
 
     def analyze(
@@ -107,13 +118,86 @@ class DeepFixClient:
         wait: bool = True,
         mlflow_uri: str | None = None,
         correlation_id: str | None = None,
+        offline_mode: ClientOfflineMode | None = None,
     ) -> AnalysisResult | AcceptedJob:
         """Analyse MLflow run ``run_id`` of the store at ``mlflow_tracking_uri``.
 
         ``wait=True``: the server analyses while the request waits (200) and the result is
         returned (a 202 is followed by polling). ``wait=False``: the job is queued
         (``Prefer: respond-async``) and its `AcceptedJob` returned at once.
+
+        When the server cannot be reached (no answer, or 5xx/429 after the retries) an analysis
+        with ``wait=True`` follows ``offline_mode`` (default: the client's): ``strict`` raises,
+        ``fallback`` warns (`ServerUnreachableWarning`) and returns a ``failed`` result saying
+        so. ``wait=False`` raises in every mode: there is no job to return.
         """
+        mode = self.offline_mode if offline_mode is None else check_mode(offline_mode)
+        try:
+            return self._analyze(
+                run_id,
+                mlflow_tracking_uri,
+                analysis_options,
+                context,
+                wait=wait,
+                mlflow_uri=mlflow_uri,
+                correlation_id=correlation_id,
+            )
+        except DeepFixClientError as exc:
+            reason = offline_reason(exc) if wait and mode == "fallback" else None
+            if reason is None:
+                raise
+            return skipped_result(self.base_url, run_id, reason)
+
+    def analyze_async(
+        self,
+        run_id: str,
+        mlflow_tracking_uri: str | None = None,
+        analysis_options: Options = None,
+        context: Context = None,
+        *,
+        max_wait_time: float | None = None,
+        on_status: Callable[[JobStatus], object] | None = None,
+        mlflow_uri: str | None = None,
+        correlation_id: str | None = None,
+        offline_mode: ClientOfflineMode | None = None,
+    ) -> AnalysisResult:
+        """Submit the analysis as a job, poll it (``polling``) and return its result: for runs
+        whose analysis outlasts a request. Offline modes as for `analyze`."""
+        mode = self.offline_mode if offline_mode is None else check_mode(offline_mode)
+        cid = correlation_id or _wire.new_correlation_id()
+        try:
+            job = self.submit(
+                run_id,
+                mlflow_tracking_uri,
+                analysis_options,
+                context,
+                mlflow_uri=mlflow_uri,
+                correlation_id=cid,
+            )
+            return self.wait(
+                job.request_id,
+                max_wait_time=max_wait_time,
+                on_status=on_status,
+                correlation_id=cid,
+            )
+        except DeepFixClientError as exc:
+            reason = offline_reason(exc) if mode == "fallback" else None
+            if reason is None:
+                raise
+            return skipped_result(self.base_url, run_id, reason)
+
+    def _analyze(
+        self,
+        run_id: str,
+        mlflow_tracking_uri: str | None,
+        analysis_options: Options,
+        context: Context,
+        *,
+        wait: bool,
+        mlflow_uri: str | None,
+        correlation_id: str | None,
+    ) -> AnalysisResult | AcceptedJob:
+
         request = _wire.analysis_request(
             run_id, mlflow_tracking_uri, analysis_options, context, mlflow_uri=mlflow_uri
         )
@@ -130,7 +214,7 @@ class DeepFixClient:
             job = _wire.decode(response, AcceptedJob, cid)
             return self.wait(job.request_id, correlation_id=cid) if wait else job
         if not wait:
-            raise DeepFixError(
+            raise AnalysisError(
                 ErrorCode.INTERNAL_SERVER_ERROR,
                 f"The server answered {response.status_code} to an asynchronous analysis "
                 "request (Prefer: respond-async); it should answer 202 with the job.",
@@ -160,18 +244,21 @@ class DeepFixClient:
             correlation_id=correlation_id,
         )
 
-    def status(self, request_id: str, *, correlation_id: str | None = None) -> JobStatus:
+    def get_status(self, request_id: str, *, correlation_id: str | None = None) -> JobStatus:
         """Where job ``request_id`` stands."""
         cid = correlation_id or _wire.new_correlation_id()
         response = self._send("GET", _wire.job_path("status", request_id), cid)
         return _wire.decode(response, JobStatus, cid)
 
-    def result(
+    def get_result(
         self, request_id: str, *, correlation_id: str | None = None
     ) -> AnalysisResult | None:
         """The result of job ``request_id``; None while it is queued or running (202)."""
         cid = correlation_id or _wire.new_correlation_id()
         return self._result(request_id, cid, retry=True)
+
+    status = get_status  # the backend protocol's names
+    result = get_result
 
     def wait(
         self,
@@ -183,16 +270,16 @@ class DeepFixClient:
     ) -> AnalysisResult:
         """Poll job ``request_id`` until it ends and return its result.
 
-        Polls at once, then after 1, 1.5, 2.25, ... s (``poll``), calling ``on_status`` with
+        Polls at once, then after 1, 1.5, 2.25, ... s (``polling``), calling ``on_status`` with
         every status seen; DeepFixTimeoutError after ``max_wait_time`` (default
-        ``poll.max_wait_time``) seconds.
+        ``polling.max_wait_time``) seconds.
         """
-        limit = self.poll.max_wait_time if max_wait_time is None else max_wait_time
+        limit = self.polling.max_wait_time if max_wait_time is None else max_wait_time
         cid = correlation_id or _wire.new_correlation_id()
         start = self._clock()
-        intervals = self.poll.intervals()
+        intervals = self.polling.intervals()
         while True:
-            status = self.status(request_id, correlation_id=cid)
+            status = self.get_status(request_id, correlation_id=cid)
             if on_status is not None:
                 on_status(status)
             if status.status in _wire.TERMINAL_STATES:

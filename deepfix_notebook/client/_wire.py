@@ -15,8 +15,14 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, retry_if_exception
 
-from deepfix_notebook.client._errors import DeepFixConnectionError, DeepFixError
-from deepfix_notebook.client._policy import RetryPolicy, parse_retry_after
+from deepfix_notebook.client._errors import (
+    AnalysisError,
+    DeepFixConnectionError,
+    DeepFixError,
+    ServerUnavailableError,
+    error_for,
+)
+from deepfix_notebook.client._policy import RetryConfig, parse_retry_after
 from deepfix_notebook.contract import (
     AnalysisContext,
     AnalysisOptions,
@@ -106,7 +112,7 @@ def validated(model: type[ModelT], data: Any) -> ModelT:
         return model.model_validate(data)
     except ValidationError as exc:
         envelope = ErrorResponse.from_validation_error(exc)
-        raise DeepFixError(
+        raise error_for(envelope.error)(
             envelope.error, f"Request not sent: {envelope.message}", envelope.details
         ) from exc
 
@@ -189,7 +195,7 @@ def decode(response: httpx.Response, model: type[ModelT], sent_id: str) -> Model
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         request = response.request
-        raise DeepFixError(
+        raise AnalysisError(
             ErrorCode.INTERNAL_SERVER_ERROR,
             f"The server's answer to {request.method} {request.url.path} is not a valid "
             f"{model.__name__} ({where}: {first['msg']}); is {request.url.host} a DeepFix server "
@@ -232,16 +238,16 @@ def error_from_response(response: httpx.Response, sent_id: str) -> DeepFixError:
             f"{response.request.method} {response.request.url.path} answered "
             f"{status} {response.reason_phrase}" + (f": {text}" if text else "")
         )
-    return DeepFixError(
+    return error_for(code)(
         code, message, details, status, retry_after, correlation_id=answered_id(response, sent_id)
     )
 
 
 def connection_error(
     exc: httpx.TransportError, base_url: str, request: httpx.Request, sent_id: str
-) -> DeepFixConnectionError:
+) -> ServerUnavailableError:
     reason = str(exc) or type(exc).__name__
-    return DeepFixConnectionError(
+    return ServerUnavailableError(
         f"{request.method} {request.url.path} failed: {type(exc).__name__}: {reason}",
         url=base_url,
         correlation_id=sent_id,
@@ -273,7 +279,7 @@ def correlation_id(value: object) -> str | None:
 # --------------------------------------------------------------------------- retries
 
 
-def retryable(policy: RetryPolicy) -> Callable[[BaseException], bool]:
+def retryable(policy: RetryConfig) -> Callable[[BaseException], bool]:
     def check(exc: BaseException) -> bool:
         if isinstance(exc, DeepFixConnectionError):
             return True
@@ -282,7 +288,7 @@ def retryable(policy: RetryPolicy) -> Callable[[BaseException], bool]:
     return check
 
 
-def retry_options(policy: RetryPolicy, sleep: Callable[[float], Any]) -> dict[str, Any]:
+def retry_options(policy: RetryConfig, sleep: Callable[[float], Any]) -> dict[str, Any]:
     """Keyword arguments of `tenacity.Retrying` / `AsyncRetrying` for ``policy``."""
 
     def wait(state: RetryCallState) -> float:

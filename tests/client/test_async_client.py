@@ -37,6 +37,7 @@ def client_for(handler: object, clock: FakeClock) -> AsyncDeepFixClient:
         sleep=clock.async_sleep,
         clock=clock,
         retry=RetryPolicy(jitter=0.0),
+        offline_mode="strict",
     )
 
 

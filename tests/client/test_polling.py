@@ -28,6 +28,7 @@ def client_for(handler: object, clock: FakeClock, **kwargs: object) -> DeepFixCl
         sleep=clock.sleep,
         clock=clock,
         retry=RetryPolicy(jitter=0.0),
+        offline_mode="strict",
         **kwargs,  # type: ignore[arg-type]
     )
 

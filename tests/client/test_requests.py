@@ -42,6 +42,7 @@ def client_for(script: Script, clock: FakeClock, **kwargs: object) -> DeepFixCli
         transport=script.transport,
         sleep=clock.sleep,
         clock=clock,
+        offline_mode="strict",
         **kwargs,  # type: ignore[arg-type]
     )
 

@@ -28,7 +28,12 @@ RUN = ("run_1", "http://mlflow.test:5000")
 
 def client_for(script: Script, clock: FakeClock, retry: RetryPolicy = NO_JITTER) -> DeepFixClient:
     return DeepFixClient(
-        URL, retry=retry, transport=script.transport, sleep=clock.sleep, clock=clock
+        URL,
+        retry=retry,
+        transport=script.transport,
+        sleep=clock.sleep,
+        clock=clock,
+        offline_mode="strict",
     )
 
 
@@ -200,7 +205,9 @@ def test_refused_connection_is_retried_then_raises_with_the_url(
     refused_uri: str, clock: FakeClock
 ) -> None:
     with (
-        DeepFixClient(refused_uri, retry=NO_JITTER, sleep=clock.sleep, clock=clock) as client,
+        DeepFixClient(
+            refused_uri, retry=NO_JITTER, sleep=clock.sleep, clock=clock, offline_mode="strict"
+        ) as client,
         pytest.raises(DeepFixConnectionError) as raised,
     ):
         client.analyze(*RUN, correlation_id="corr-42")
