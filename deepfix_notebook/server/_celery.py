@@ -126,6 +126,11 @@ class CeleryExecutor:
             capacity=self.capacity,
         )
 
+    def ping(self) -> None:
+        """Raise when the broker does not answer within about a second."""
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=1)
+
     def shutdown(self) -> None:
         if self._app is not None:
             self._app.close()

@@ -76,6 +76,10 @@ class JobExecutor(Protocol):
 
     def stats(self) -> QueueStats: ...
 
+    def ping(self) -> None:
+        """Raise when jobs cannot be queued now (e.g. the broker does not answer)."""
+        ...
+
     def shutdown(self) -> None: ...
 
 
@@ -135,6 +139,9 @@ class ThreadExecutor:
                 queued=max(self._in_flight - self._running, 0),
                 capacity=self.capacity,
             )
+
+    def ping(self) -> None:
+        """Threads in this process: always able to queue."""
 
     def shutdown(self) -> None:
         """Stop taking jobs; queued ones stay queued in the store for the next start."""

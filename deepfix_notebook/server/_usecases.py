@@ -259,13 +259,19 @@ class HealthChecker:
         except Exception as exc:
             log.warning("job store unavailable: %s", type(exc).__name__)
             job_store = f"{self.store.kind}: unavailable"
-        stats = self.executor.stats()
-        queue = (
-            f"{self.executor.kind}: {stats.running} running, {stats.queued} queued, "
-            f"{stats.capacity} at once"
-        )
+        try:
+            self.executor.ping()
+            stats = self.executor.stats()
+            queue = (
+                f"{self.executor.kind}: {stats.running} running, {stats.queued} queued, "
+                f"{stats.capacity} at once"
+            )
+            queue_ok = True
+        except Exception as exc:
+            log.warning("job queue unavailable: %s", type(exc).__name__)
+            queue, queue_ok = f"{self.executor.kind}: unavailable", False
         return HealthResponse(
-            status="ok" if job_store.endswith(": ok") else "degraded",
+            status="ok" if job_store.endswith(": ok") and queue_ok else "degraded",
             version=__version__,
             engine="embedded",
             job_store=job_store,

@@ -191,6 +191,8 @@ def test_a_broker_that_is_down_refuses_work_and_keeps_nothing(
                 "cannot be reached" in body["message"] and "Nothing was queued" in body["message"]
             )
             assert body["details"]["broker"] == down
+        health = http.get("/api/v1/health").json()
+        assert (health["status"], health["queue"]) == ("degraded", "celery: unavailable")
     store = SqlJobStore(job_store_url)
     try:
         assert sum(store.count_by_state().values()) == 0  # nothing accepted that cannot run
