@@ -7,7 +7,6 @@ in a directory of the test's and is stopped by its pidfile, so nothing outlives 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
@@ -110,8 +109,8 @@ class PostgresServer:
 
 
 def postgres_bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
 
 
 @contextlib.contextmanager

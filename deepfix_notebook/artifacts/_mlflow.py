@@ -45,6 +45,9 @@ _MLFLOW_HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    # A run's layout is a few small files: a progress bar per download is noise in a notebook
+    # cell and in JSON logs alike.
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 
@@ -251,6 +254,8 @@ def _check_reachable(uri: str, *, create: bool) -> None:
         _sqlite_store(uri, create=create or uri == default_tracking_uri())
     elif parsed.scheme in {"file", ""}:
         path = Path(parsed.path if parsed.scheme else uri)
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in {"1", "true"}:
+            raise _file_store_error(uri, path)
         if not create and not path.is_dir():
             raise _connection_error(uri, f"there is no MLflow file store at {str(path)!r}")
 
@@ -285,6 +290,17 @@ def _sqlite_store(uri: str, *, create: bool) -> None:
 
         default_artifact_root().mkdir(parents=True, exist_ok=True)
         SqlAlchemyStore(uri, default_artifact_root().as_uri())  # type: ignore[no-untyped-call]
+
+
+def _file_store_error(uri: str, path: Path) -> ArtifactError:
+    database = path.expanduser().resolve() / "mlflow.db"
+    return ArtifactError(
+        ErrorCode.VALIDATION_ERROR,
+        f"{uri!r} names a folder: MLflow's file store is in maintenance mode and refused by "
+        f"default. Use a database store such as sqlite:///{database} (migrate an mlruns folder "
+        "with `mlflow migrate-filestore`), or set MLFLOW_ALLOW_FILE_STORE=true.",
+        details={"tracking_uri": uri, "suggestion": f"sqlite:///{database}"},
+    )
 
 
 def _connection_error(uri: str, reason: str) -> ArtifactError:
@@ -330,8 +346,8 @@ class _RunArtifacts:
     """One run's artifact repository, resolved once from its ``artifact_uri``.
 
     ``MlflowClient.list_artifacts`` and ``download_artifacts`` resolve ``runs:/`` on every call:
-    two ``get_run`` and a logged-model search each, about 30 requests to load a run from a
-    tracking server instead of 13. The layout holds no model artifacts, so nothing is missed.
+    two ``get_run`` and a logged-model search each: about 30 requests to load a run from a
+    tracking server instead of 9. The layout holds no model artifacts, so nothing is missed.
     """
 
     def __init__(self, artifact_uri: str, tracking_uri: str) -> None:
@@ -343,9 +359,19 @@ class _RunArtifacts:
         return list(self._repo("").list_artifacts(path))
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str, /) -> str:
-        """Into ``<dst_path>/<basename>``, as ``MlflowClient.download_artifacts`` does."""
+        """Into ``<dst_path>/<basename>``, as ``MlflowClient.download_artifacts`` does.
+
+        ``path`` is a file of a listing: the repository's ``_download_file`` fetches it without
+        the listing ``download_artifacts`` sends first to tell files from folders.
+        """
         folder, _, name = path.rpartition("/")
-        return str(self._repo(folder).download_artifacts(name, dst_path))
+        repo = self._repo(folder)
+        fetch = getattr(repo, "_download_file", None)
+        if fetch is None:  # not an ArtifactRepository of MLflow 3's shape
+            return str(repo.download_artifacts(name, dst_path))
+        local = Path(dst_path) / name
+        fetch(name, str(local))
+        return str(local)
 
     def _repo(self, folder: str) -> Any:
         if folder not in self._repos:

@@ -369,3 +369,14 @@ def test_only_layout_files_are_downloaded(
 
     assert bundle.files == LAYOUT_FILES
     assert [files for _, files in download_roots] == [set(LAYOUT_FILES)]
+
+
+@pytest.mark.parametrize("given", ["{folder}", "file://{folder}"])
+def test_a_folder_as_tracking_uri_says_which_database_to_use(tmp_path: Path, given: str) -> None:
+    uri = given.format(folder=tmp_path / "store")
+    with pytest.raises(ArtifactError) as raised:
+        log_run(metrics={"step": [0, 1], "train_loss": [1.0, 0.5]}, tracking_uri=uri)
+    error = raised.value
+    assert error.code is ErrorCode.VALIDATION_ERROR
+    assert f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}" in error.message
+    assert not (tmp_path / "store").exists()  # nothing written
