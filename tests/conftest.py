@@ -220,6 +220,28 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def start_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Any]]:
+    """``start_mlflow_server()``: a private started ``mlflow server`` (``.url``) the test may
+    ``.stop()``, e.g. to take MLflow down mid-way; the shared `mlflow_server` must stay up."""
+    servers: list[_Server] = []
+
+    def start() -> _Server:
+        server = _Server(tmp_path_factory.mktemp("mlflow-private"))
+        servers.append(server)
+        try:
+            server.wait_healthy(SERVER_START_TIMEOUT_S)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
 def server_experiment(mlflow_server: str) -> tuple[str, str]:
     """A fresh experiment on the server: ``(name, experiment_id)``."""
     from mlflow import MlflowClient

@@ -26,6 +26,7 @@ from deepfix_notebook.contract import (
 from deepfix_notebook.engine import Engine, default_engine
 
 MAX_KEPT_JOBS = 256  # finished jobs remembered for status/result; the oldest go first
+_RUNS_PREFIX = "runs:/"
 
 
 class JobNotFound(KeyError):
@@ -67,7 +68,9 @@ class LocalBackend:
         """The bundle for a run id, a directory, a bundle or a DataFrame."""
         if isinstance(source, ArtifactBundle):
             return source
-        if isinstance(source, str) or hasattr(source, "__fspath__"):
+        if isinstance(source, str):
+            return load_run(_run_text(source), tracking_uri=self.tracking_uri)
+        if hasattr(source, "__fspath__"):
             return load_run(source, tracking_uri=self.tracking_uri)
         return bundle_from_memory(source, source="DataFrame")
 
@@ -80,7 +83,7 @@ class LocalBackend:
         on_progress: Progress | None = None,
     ) -> AnalysisResult:
         request_id = f"req_{uuid.uuid4().hex[:16]}"
-        job = _Job(_status(request_id, None, JobState.RUNNING))
+        job = _Job(_status(request_id, _run_name(source), JobState.RUNNING))
         return self._run(job, source, options, context, on_progress)
 
     def submit(
@@ -90,7 +93,7 @@ class LocalBackend:
         context: AnalysisContext | None = None,
     ) -> str:
         request_id = f"req_{uuid.uuid4().hex[:16]}"
-        job = _Job(_status(request_id, None, JobState.QUEUED))
+        job = _Job(_status(request_id, _run_name(source), JobState.QUEUED))
         with self._lock:
             self._forget_old()
             self._jobs[request_id] = job
@@ -197,6 +200,21 @@ class LocalBackend:
         finished = [rid for rid, job in self._jobs.items() if job.future and job.future.done()]
         for rid in finished[: max(0, len(self._jobs) - MAX_KEPT_JOBS + 1)]:
             del self._jobs[rid]
+
+
+def _run_text(source: str) -> str:
+    """A run id (``runs:/`` and blanks around it dropped, as `RemoteBackend` reads it) or path."""
+    text = source.strip()
+    return text[len(_RUNS_PREFIX) :].strip("/") if text.startswith(_RUNS_PREFIX) else text
+
+
+def _run_name(source: Any) -> str | None:
+    """What a job's status calls its run before the run is loaded (then: the loaded run's)."""
+    if isinstance(source, ArtifactBundle):
+        return source.run_id or str(source.source)
+    if isinstance(source, str):
+        return _run_text(source) or None
+    return str(source) if hasattr(source, "__fspath__") else None
 
 
 def _status(request_id: str, run_id: str | None, state: JobState) -> JobStatus:

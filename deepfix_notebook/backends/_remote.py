@@ -16,6 +16,10 @@ and 5xx or 429 answers still failing after the client's retries.
 The modes apply to `analyze`, `submit`, `query_knowledge` and `health`. Other errors
 (400/401/404/422, a timed-out poll) are raised in every mode, since no other backend would fix
 them, and so are errors asking `status`/`result` about a job the server holds.
+
+Errors are those of `LocalBackend` where the two can fail alike: an unknown job is `JobNotFound`,
+and a run the server could not read (RUN_NOT_FOUND, ARTIFACT_NOT_FOUND, ARTIFACT_INVALID,
+MLFLOW_CONNECTION_ERROR) a `RemoteArtifactError`: an `ArtifactError` and the client's error.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from deepfix_notebook.artifacts import ArtifactBundle
+from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
 from deepfix_notebook.backends._protocol import Progress
+from deepfix_notebook.client._errors import DeepFixError
 from deepfix_notebook.client._offline import (
     ServerUnreachableWarning,
     offline_reason,
@@ -58,6 +63,32 @@ _RUNS_PREFIX = "runs:/"
 
 
 MAX_REMEMBERED_JOBS = 50  # submitted jobs `jobs()` reports on (for %deepfix status)
+_ARTIFACT_CODES = frozenset(
+    {
+        ErrorCode.RUN_NOT_FOUND,
+        ErrorCode.ARTIFACT_NOT_FOUND,
+        ErrorCode.ARTIFACT_INVALID,
+        ErrorCode.MLFLOW_CONNECTION_ERROR,
+    }
+)
+
+
+class RemoteArtifactError(ArtifactError, DeepFixError):
+    """The server could not read the run: the `ArtifactError` `LocalBackend` raises for the
+    same run, and the client's `DeepFixError` it answered (HTTP status, correlation id)."""
+
+    def __init__(self, error: DeepFixError) -> None:
+        DeepFixError.__init__(
+            self,
+            error.code,
+            error.message,
+            error.details,
+            error.status_code,
+            error.retry_after,
+            correlation_id=error.correlation_id,
+        )
+        self.file = error.details.get("file")
+        self.field = error.details.get("field")
 
 
 class RemoteBackend:
@@ -124,9 +155,10 @@ class RemoteBackend:
         run_id = self._run_id(source)
         uri = self._require_tracking_uri()
         try:
-            job = self._client.submit(run_id, uri, options, context)
-            self._remember(job.request_id)
-            result = self._client.wait(job.request_id, on_status=on_progress)
+            with _artifact_errors():
+                job = self._client.submit(run_id, uri, options, context)
+                self._remember(job.request_id)
+                result = self._client.wait(job.request_id, on_status=on_progress)
         except Exception as exc:
             reason = self._offline_reason(exc)
             if reason is None:
@@ -181,7 +213,7 @@ class RemoteBackend:
             return local.result(request_id, timeout=timeout)
         if (skipped := self._offline_results.get(request_id)) is not None:
             return skipped
-        with _job_not_found(request_id):
+        with _job_not_found(request_id), _artifact_errors():
             result = self._client.wait(request_id, max_wait_time=timeout)
         if result.backend is None:
             result.backend = self.name
@@ -333,13 +365,22 @@ class RemoteBackend:
 @contextlib.contextmanager
 def _job_not_found(request_id: str) -> Iterator[None]:
     """Turn the server's REQUEST_NOT_FOUND into `JobNotFound`, as `LocalBackend` raises."""
-    from deepfix_notebook.client import DeepFixError
-
     try:
         yield
     except DeepFixError as exc:
         if exc.code is ErrorCode.REQUEST_NOT_FOUND:
             raise JobNotFound(f"no analysis job {request_id!r} on the server") from exc
+        raise
+
+
+@contextlib.contextmanager
+def _artifact_errors() -> Iterator[None]:
+    """Raise the server's errors about a run as `RemoteArtifactError`."""
+    try:
+        yield
+    except DeepFixError as exc:
+        if exc.code in _ARTIFACT_CODES and not isinstance(exc, ArtifactError):
+            raise RemoteArtifactError(exc) from exc
         raise
 
 

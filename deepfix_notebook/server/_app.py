@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from deepfix_notebook._version import __version__
 from deepfix_notebook.contract import (
@@ -126,6 +127,36 @@ def _backend(request: Request, services: Services) -> str:
     return services.settings.public_url or str(request.base_url).rstrip("/")
 
 
+def _strict(model: type[BaseModel]) -> Any:
+    """A dependency refusing bodies that FastAPI's lax validation would coerce (``false`` or
+    ``"5"`` for a number, ``"yes"`` for a boolean): values must have the document's JSON types."""
+
+    async def check(request: Request) -> None:
+        raw = await request.body()
+        try:
+            model.model_validate_json(raw, strict=True)
+        except ValidationError as strict:
+            try:
+                model.model_validate_json(raw)
+            except ValidationError:
+                return  # invalid either way: FastAPI's own validation reports it
+            errors = [
+                {**error, "loc": ("body", *error["loc"])}
+                for error in strict.errors()
+                if not _integral_float(error)
+            ]
+            if errors:
+                raise RequestValidationError(errors) from None
+
+    return Depends(check)
+
+
+def _integral_float(error: Any) -> bool:
+    """``5.0`` for an integer: an integer to JSON Schema, refused by pydantic's strict mode."""
+    given = error.get("input")
+    return error.get("type") == "int_type" and isinstance(given, float) and given.is_integer()
+
+
 _AUTH = [Depends(_require_key)]
 api = APIRouter(prefix="/api/v1")
 
@@ -138,7 +169,7 @@ api = APIRouter(prefix="/api/v1")
     "job is queued and answered 202 with its URLs and a `Location` header. An identical analysis "
     "already queued or running is returned instead of a new one.",
     response_model=AnalysisResult,
-    dependencies=_AUTH,
+    dependencies=[*_AUTH, _strict(AnalysisRequest)],
     responses={
         202: {
             "model": AcceptedJob,
@@ -240,7 +271,7 @@ def job_result(request_id: str, services: ServicesDep) -> Response:
     name="knowledge_query",
     summary="Search the knowledge base",
     response_model=KnowledgeResponse,
-    dependencies=_AUTH,
+    dependencies=[*_AUTH, _strict(KnowledgeQuery)],
     responses=_errors(ErrorCode.VALIDATION_ERROR, ErrorCode.UNAUTHORIZED),
 )
 def knowledge_query(body: KnowledgeQuery, services: ServicesDep) -> Response:
