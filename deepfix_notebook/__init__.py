@@ -1,7 +1,8 @@
 """DeepFix Notebook: diagnose ML training runs from what they logged.
 
 Names are resolved lazily (PEP 562), so ``import deepfix_notebook`` stays fast and pulls in
-neither pydantic, pyarrow nor mlflow until they are used.
+neither pydantic, pyarrow nor mlflow until they are used (nor torch and Lightning, until
+``DeepFixCallback`` is).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
         Recommendation,
     )
     from deepfix_notebook.notebook import load_ipython_extension, unload_ipython_extension
-    from deepfix_notebook.training import log, track
+    from deepfix_notebook.training import DeepFixCallback, log, track
 
 _EXPORTS: dict[str, str] = {
     "analyze": "deepfix_notebook._api",
@@ -46,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "AnalysisResult": "deepfix_notebook.contract",
     "ArtifactBundle": "deepfix_notebook.artifacts",
     "ArtifactError": "deepfix_notebook.artifacts",
+    "DeepFixCallback": "deepfix_notebook.training",
     "ErrorCode": "deepfix_notebook.contract",
     "FaultTarget": "deepfix_notebook.contract",
     "Finding": "deepfix_notebook.contract",
@@ -76,3 +78,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the built JupyterLab extension is (``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "deepfix-notebook"}]

@@ -17,6 +17,7 @@ PUBLIC_API = [
     "AnalysisResult",
     "ArtifactBundle",
     "ArtifactError",
+    "DeepFixCallback",
     "ErrorCode",
     "FaultTarget",
     "Finding",
@@ -61,7 +62,19 @@ ARTIFACTS_API = [
     "write_analysis",
     "write_run",
 ]
-HEAVY = ["mlflow", "pyarrow", "pandas", "pydantic", "numpy", "plotly", "fastapi", "torch", "yaml"]
+HEAVY = [
+    "mlflow",
+    "pyarrow",
+    "pandas",
+    "pydantic",
+    "numpy",
+    "plotly",
+    "fastapi",
+    "torch",
+    "lightning",
+    "pytorch_lightning",
+    "yaml",
+]
 
 
 def test_exported_api_does_not_drift() -> None:
@@ -101,3 +114,28 @@ def test_loading_a_directory_does_not_import_mlflow(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_training_package_imports_neither_torch_nor_lightning() -> None:
+    code = (
+        "import sys, json, deepfix_notebook.training; "
+        "print(json.dumps([m for m in ('torch', 'lightning', 'pytorch_lightning') "
+        "if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_callback_without_lightning_names_the_extra_to_install() -> None:
+    code = (
+        "import sys\n"
+        "for name in ('lightning', 'lightning.pytorch', 'pytorch_lightning'):\n"
+        "    sys.modules[name] = None  # as if not installed\n"
+        "import deepfix_notebook\n"
+        "try:\n"
+        "    deepfix_notebook.DeepFixCallback\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 'pip install "deepfix-notebook[lightning]"' in out.stdout

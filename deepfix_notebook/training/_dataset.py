@@ -1,10 +1,13 @@
-"""Dataset metadata and statistics from arrays or DataFrames, sampled when large.
+"""Dataset metadata and statistics from arrays, DataFrames or torch datasets, sampled when large.
 
     metadata, statistics = describe_dataset(y_train, features=x_train, val_features=x_val)
+    metadata, statistics = describe_dataset(features=train_dataset, val_features=val_loader)
 
-``metadata`` fits ``dataset/metadata.yaml`` (sizes, class counts, imbalance ratio follows on
-load) and ``statistics`` fits ``dataset/statistics.json`` (per-feature or per-channel mean and
-standard deviation of each split).
+``metadata`` fits ``dataset/metadata.yaml`` (sizes, class counts, imbalance ratio) and
+``statistics`` fits ``dataset/statistics.json`` (per-feature or per-channel mean and standard
+deviation of each split). A torch ``Dataset`` or ``DataLoader`` is read item by item: at most
+``max_items`` of them, drawn with a fixed seed; its labels come from ``(x, y)`` or dict items, or
+from the whole dataset when it keeps them (``targets``, a ``TensorDataset``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from deepfix_notebook.training._torchdata import MAX_ITEMS, is_torch_data, sample
 
 MAX_SAMPLES = 100_000  # statistics of a random sample beyond this many rows (fixed seed)
 _CHANNEL_COUNTS = (1, 3, 4)
@@ -28,42 +33,100 @@ def describe_dataset(
     class_names: Sequence[str] | None = None,
     task_type: str | None = None,
     max_samples: int = MAX_SAMPLES,
+    max_items: int = MAX_ITEMS,
     seed: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(metadata, statistics)`` for the training split and optional validation/test splits."""
+    """``(metadata, statistics)`` for the training split and optional validation/test splits.
+
+    ``features`` (and the val/test ones) are arrays, DataFrames, or torch datasets/loaders;
+    ``labels`` default to the training dataset's own when it is a torch one.
+    """
     metadata: dict[str, Any] = {"dataset_name": name}
     if task_type is not None:
         metadata["task_type"] = task_type
-    if labels is not None:
-        values = [_plain(label) for label in np.asarray(labels).ravel().tolist()]
-        counts: dict[str, int] = {}
-        for value in values:
-            counts[str(value)] = counts.get(str(value), 0) + 1
-        ordered = dict(sorted(counts.items(), key=lambda item: _sort_key(item[0])))
-        if class_names is not None:
-            if len(class_names) != len(ordered):
-                raise ValueError(
-                    f"{len(class_names)} class names for {len(ordered)} classes in the labels"
-                )
-            ordered = dict(zip(class_names, ordered.values(), strict=True))
-            metadata["class_names"] = list(class_names)
-        metadata["num_train_samples"] = len(values)
-        if task_type != "regression":
-            metadata["num_classes"] = len(ordered)
-            metadata["class_counts"] = ordered
     statistics: dict[str, Any] = {}
     rng = np.random.default_rng(seed)
     for split, data in (("train", features), ("val", val_features), ("test", test_features)):
         if data is None:
             continue
-        rows = len(data)
+        if is_torch_data(data):
+            drawn = sample(data, max_items=max_items, seed=seed)
+            rows, (mean, std) = drawn.total, drawn.moments.result()
+            if split == "train" and labels is None and drawn.labels is not None:
+                _count_labels(metadata, drawn.labels, class_names, task_type)
+                if not drawn.labels_complete:
+                    _scale_counts(metadata, drawn.total, len(drawn.labels))
+                metadata["num_train_samples"] = drawn.total
+        else:
+            rows = len(data)
+            mean, std = _moments(data, rng, max_samples)
         if split == "train":
             metadata.setdefault("num_train_samples", rows)
         else:
             metadata[f"num_{split}_samples"] = rows
-        mean, std = _moments(data, rng, max_samples)
         statistics[f"{split}_mean"], statistics[f"{split}_std"] = mean, std
-    return metadata, statistics
+    if labels is not None:
+        _count_labels(metadata, labels, class_names, task_type)
+    counts = [count for count in metadata.get("class_counts", {}).values() if count > 0]
+    if len(counts) >= 2:
+        metadata["imbalance_ratio"] = round(max(counts) / min(counts), 6)
+    return _ordered(metadata), statistics
+
+
+def _count_labels(
+    metadata: dict[str, Any],
+    labels: Sequence[Any] | np.ndarray,
+    class_names: Sequence[str] | None,
+    task_type: str | None,
+) -> None:
+    values = [_plain(label) for label in np.asarray(labels).ravel().tolist()]
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[str(value)] = counts.get(str(value), 0) + 1
+    ordered = dict(sorted(counts.items(), key=lambda item: _sort_key(item[0])))
+    if class_names is not None:
+        if len(class_names) != len(ordered):
+            raise ValueError(
+                f"{len(class_names)} class names for {len(ordered)} classes in the labels"
+            )
+        ordered = dict(zip(class_names, ordered.values(), strict=True))
+        metadata["class_names"] = list(class_names)
+    metadata["num_train_samples"] = len(values)
+    if task_type != "regression":
+        metadata["num_classes"] = len(ordered)
+        metadata["class_counts"] = ordered
+
+
+def _scale_counts(metadata: dict[str, Any], total: int, read: int) -> None:
+    """Counts of a sample, scaled to the whole split (largest remainders, so they add up)."""
+    counts = metadata.get("class_counts")
+    if not counts:
+        return
+    shares = {k: v * total / read for k, v in counts.items()}
+    scaled = {k: int(v) for k, v in shares.items()}
+    for key in sorted(shares, key=lambda k: shares[k] - scaled[k], reverse=True)[
+        : total - sum(scaled.values())
+    ]:
+        scaled[key] += 1
+    metadata["class_counts"] = scaled
+    metadata["class_counts_estimated_from"] = read
+
+
+def _ordered(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Keys in the order metadata.yaml reads best: name and sizes, classes, the rest."""
+    first = (
+        "dataset_name",
+        "task_type",
+        "num_train_samples",
+        "num_val_samples",
+        "num_test_samples",
+        "num_classes",
+        "class_names",
+        "class_counts",
+        "imbalance_ratio",
+    )
+    head = {key: metadata[key] for key in first if key in metadata}
+    return {**head, **{k: v for k, v in metadata.items() if k not in head}}
 
 
 def _moments(data: Any, rng: np.random.Generator, max_samples: int) -> tuple[Any, Any]:

@@ -1,28 +1,45 @@
 """`track`: a framework-free run context for any training loop.
 
-    with deepfix_notebook.track("mlp-baseline") as run:
+    with deepfix_notebook.track("mlp-baseline", stop_on=("nan_loss",)) as run:
         for epoch in range(20):
             ...
             run.log(epoch=epoch, train_loss=loss, val_loss=val)
+            if run.should_stop:
+                break
 
-On exit the artifacts are written to MLflow (the configured store, else the local one) and the run
-is analysed; an exception inside the block still saves what was logged, marks the run failed and
-is re-raised.
+While the block runs, a live monitor checks the history for early warnings (and, in a notebook,
+shows the curves). On exit the artifacts are written to MLflow (the configured store, else the
+local one) and the run is analysed; an exception inside the block still saves what was logged,
+marks the run failed and is re-raised.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from deepfix_notebook.training._finish import (
+    AnalysisMode,
+    AnalysisSettings,
+    OfflineMode,
+    analyze,
+    save,
+    store,
+    write_back,
+)
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts import ArtifactBundle
-    from deepfix_notebook.contract import AnalysisResult
+    from deepfix_notebook.backends import AnalysisBackend
+    from deepfix_notebook.contract import Analysis, AnalysisResult
+    from deepfix_notebook.training._monitor import LiveMonitor
 
-AnalysisMode = Literal["sync", "async", "off"]
+logger = logging.getLogger("deepfix_notebook")
 _active: contextvars.ContextVar[TrackedRun | None] = contextvars.ContextVar(
     "deepfix_run", default=None
 )
@@ -30,7 +47,8 @@ _active: contextvars.ContextVar[TrackedRun | None] = contextvars.ContextVar(
 
 @dataclass
 class TrackedRun:
-    """What a training loop logs: metric rows, params and dataset metadata."""
+    """What a training loop logs: metric rows, params and dataset metadata; after the run, where
+    it was saved and its analysis (``result``, or ``request_id`` until `wait` fetches it)."""
 
     name: str | None = None
     experiment: str | None = None
@@ -39,13 +57,42 @@ class TrackedRun:
     dataset: dict[str, Any] | None = None
     statistics: dict[str, Any] | None = None
     run_id: str | None = None
+    tracking_uri: str | None = None
     bundle: ArtifactBundle | None = None
     result: AnalysisResult | None = None
     request_id: str | None = None
+    backend: AnalysisBackend | None = field(default=None, repr=False)
+    monitor: LiveMonitor | None = field(default=None, repr=False)
+    settings: AnalysisSettings | None = field(default=None, repr=False)
+    revision: int = field(default=0, repr=False)  # counts log() calls: what the monitor saw
     _next_step: int = 0
 
-    def log(self, step: int | None = None, epoch: float | None = None, **metrics: Any) -> None:
-        """One row: metrics at ``step`` (default: the next step) and ``epoch``."""
+    @property
+    def should_stop(self) -> bool:
+        """A ``stop_on`` early warning was raised: end the loop (``if run.should_stop: break``)."""
+        return self.stop_reason is not None
+
+    @property
+    def stop_reason(self) -> Analysis | None:
+        """The early warning that asked to stop, with its evidence and fix."""
+        return None if self.monitor is None else self.monitor.stop_reason
+
+    @property
+    def warnings(self) -> list[Analysis]:
+        """Early warnings raised during training (NaN/Inf, divergence, exploding gradients)."""
+        return [] if self.monitor is None else self.monitor.warnings
+
+    def log(
+        self,
+        step: int | None = None,
+        epoch: float | None = None,
+        *,
+        merge: bool = False,
+        **metrics: Any,
+    ) -> None:
+        """One row: metrics at ``step`` (default: the next step) and ``epoch``. With ``merge``, a
+        row at the same step as the last one is added to it (framework hooks that fire several
+        times per step)."""
         if not metrics:
             raise ValueError("log() needs at least one metric, e.g. run.log(train_loss=0.5)")
         if step is None:
@@ -57,8 +104,14 @@ class TrackedRun:
             row["epoch"] = float(epoch)
         for name, value in metrics.items():
             row[name] = _number(name, value)
-        self.rows.append(row)
+        if merge and self.rows and self.rows[-1]["step"] == row["step"]:
+            self.rows[-1].update(row)
+        else:
+            self.rows.append(row)
+        self.revision += 1
         self._next_step = max(self._next_step, step + 1)
+        if self.monitor is not None:
+            self._observe()
 
     def log_params(self, params: Mapping[str, Any] | None = None, **more: Any) -> None:
         """Hyper-parameters (learning_rate, batch_size, optimizer, ...)."""
@@ -73,10 +126,12 @@ class TrackedRun:
         val_features: Any = None,
         test_features: Any = None,
         num_val_samples: int | None = None,
+        class_names: Sequence[str] | None = None,
         **metadata: Any,
     ) -> None:
         """Dataset metadata: class counts from ``labels``, per-feature or per-channel statistics
-        from ``features`` (numpy arrays, images or DataFrames; sampled when large)."""
+        from ``features`` (numpy arrays, images, DataFrames, torch datasets or data loaders;
+        sampled when large). A torch dataset's own labels are used when ``labels`` is None."""
         from deepfix_notebook.training._dataset import describe_dataset
 
         described, statistics = describe_dataset(
@@ -85,6 +140,7 @@ class TrackedRun:
             val_features=val_features,
             test_features=test_features,
             name=name,
+            class_names=class_names,
             task_type=metadata.get("task_type"),
         )
         if num_val_samples is not None:
@@ -98,6 +154,30 @@ class TrackedRun:
         for row in self.rows:
             names += [n for n in row if n not in names]
         return {n: [row.get(n) for row in sorted(self.rows, key=_step)] for n in names}
+
+    def wait(self, timeout: float | None = None) -> AnalysisResult:
+        """The analysis: at once after a ``sync`` run; after an ``async`` one, fetched from the
+        backend (waiting up to ``timeout`` seconds) and written back to the MLflow run."""
+        if self.result is not None:
+            return self.result
+        if self.request_id is None or self.backend is None:
+            raise RuntimeError(
+                "This run has no analysis to wait for: it was not saved, or analysis_mode was "
+                "'off'. Analyse it with deepfix_notebook.analyze(run.run_id)."
+            )
+        self.result = self.backend.result(self.request_id, timeout=timeout)
+        write_back(self, self.tracking_uri)
+        if self.settings is not None:
+            self.settings.close()
+        return self.result
+
+    def _observe(self) -> None:
+        assert self.monitor is not None
+        try:
+            self.monitor.observe(self)
+        except Exception as error:  # monitoring must never break the training loop
+            logger.warning("DeepFix live monitor turned off after an error: %r", error)
+            self.monitor = None
 
 
 def log(step: int | None = None, epoch: float | None = None, **metrics: Any) -> None:
@@ -120,17 +200,49 @@ def track(
     params: Mapping[str, Any] | None = None,
     analysis_mode: AnalysisMode = "sync",
     mlflow_active: bool = False,
+    backend: AnalysisBackend | None = None,
+    server_url: str | None = None,
+    offline_mode: OfflineMode = "fallback",
+    poll_interval: float = 1.0,
+    max_wait_time: float = 300.0,
+    max_retries: int = 3,
+    timeout: float = 60.0,
+    live: bool = True,
+    stop_on: Iterable[str] = (),
 ) -> Iterator[TrackedRun]:
     """A tracked run: log inside the block; on exit the run is saved to MLflow and analysed.
 
     ``analysis_mode``: ``"sync"`` analyses before the block's ``with`` returns (``run.result``),
-    ``"async"`` submits and sets ``run.request_id``, ``"off"`` only saves. With
-    ``mlflow_active`` the run is MLflow's active run during the block, so ``mlflow.log_metric``
-    calls inside land in it too (used when nothing is logged through ``run.log``).
+    ``"async"`` submits and sets ``run.request_id`` (``run.wait()`` fetches the result), ``"off"``
+    only saves. The analysis runs on ``backend``, or on the DeepFix server at ``server_url``
+    (``offline_mode``, ``poll_interval``, ``max_wait_time``, ``max_retries``, ``timeout``), else
+    on the current backend (`connect`). With ``mlflow_active`` the run is MLflow's active run
+    during the block, so ``mlflow.log_metric`` calls inside land in it too (used when nothing is
+    logged through ``run.log``).
+
+    ``live``: in a notebook, show the curves while they are logged. Early warnings (NaN/Inf,
+    divergence, exploding gradients) are raised as they appear; one whose code is in ``stop_on``
+    sets ``run.should_stop``, which the loop checks to end training.
     """
-    if analysis_mode not in ("sync", "async", "off"):
-        raise ValueError(f"analysis_mode must be 'sync', 'async' or 'off', not {analysis_mode!r}")
-    run = TrackedRun(name=name, experiment=experiment, params=dict(params or {}))
+    from deepfix_notebook.training._monitor import LiveMonitor
+
+    settings = AnalysisSettings(
+        mode=analysis_mode,
+        backend=backend,
+        server_url=server_url,
+        offline_mode=offline_mode,
+        poll_interval=poll_interval,
+        max_wait_time=max_wait_time,
+        max_retries=max_retries,
+        timeout=timeout,
+    )
+    run = TrackedRun(
+        name=name,
+        experiment=experiment,
+        params=dict(params or {}),
+        monitor=LiveMonitor(stop_on=stop_on, live=live),
+        settings=settings,
+    )
     with ExitStack() as stack:
         if mlflow_active:
             from deepfix_notebook.artifacts import active_mlflow_run
@@ -143,79 +255,35 @@ def track(
             yield run
         except BaseException:
             _active.reset(token)
-            if run.rows:
-                _save(run, tracking_uri, status="FAILED")
+            save_failed(run, tracking_uri)
             raise
         _active.reset(token)
         if run.rows:
-            _save(run, tracking_uri, status=None if mlflow_active else "FINISHED")
-    if not run.rows and not mlflow_active:
-        return
-    if analysis_mode == "off":
-        return
-    from deepfix_notebook.backends import current
-
-    backend = current()
-    source: Any = run.run_id
-    if getattr(backend, "name", "") == "local":
-        source = run.bundle = _bundle(run) if run.rows else _mlflow_bundle(run, tracking_uri)
-        if source is None:
-            return  # nothing was logged, neither here nor to MLflow
-    if analysis_mode == "async":
-        run.request_id = backend.submit(source)
-    else:
-        run.result = backend.analyze(source)
-        _write_back(run, tracking_uri)
-
-
-def _mlflow_bundle(run: TrackedRun, tracking_uri: str | None) -> Any:
-    """What the block logged to MLflow itself (its metric history), or None when nothing."""
-    from deepfix_notebook.artifacts import ArtifactError, load_mlflow_run
-    from deepfix_notebook.backends import tracking_uri as backend_uri
-
-    assert run.run_id is not None
+            save(run, tracking_uri, status=None if mlflow_active else "FINISHED")
+    run.tracking_uri = store(tracking_uri)
     try:
-        return load_mlflow_run(run.run_id, tracking_uri or backend_uri())
-    except ArtifactError:
-        return None
+        analyze(run, settings, tracking_uri)
+        if run.monitor is not None:
+            run.monitor.close(run, run.result)
+    finally:
+        if run.request_id is None:
+            settings.close()
 
 
-def _save(run: TrackedRun, tracking_uri: str | None, *, status: str | None) -> None:
-    from deepfix_notebook.artifacts import log_run
-    from deepfix_notebook.backends import tracking_uri as backend_uri
-
-    run.run_id = log_run(
-        metrics=run.columns(),
-        params=run.params or None,
-        dataset=run.dataset,
-        statistics=run.statistics,
-        tracking_uri=tracking_uri or backend_uri(),
-        experiment=run.experiment,
-        run_name=run.name,
-        run_id=run.run_id,
-        status=status,
-    )
-
-
-def _bundle(run: TrackedRun) -> Any:
-    from deepfix_notebook.artifacts import bundle_from_memory
-
-    return bundle_from_memory(
-        run.columns(),
-        params=run.params or None,
-        dataset=run.dataset,
-        statistics=run.statistics,
-        run_id=run.run_id,
-        source=f"runs:/{run.run_id}",
-    )
-
-
-def _write_back(run: TrackedRun, tracking_uri: str | None) -> None:
-    from deepfix_notebook.artifacts import save_analysis
-    from deepfix_notebook.backends import tracking_uri as backend_uri
-
-    if run.result is not None:
-        save_analysis(run.result, tracking_uri=tracking_uri or backend_uri())
+def save_failed(
+    run: TrackedRun, tracking_uri: str | None, *, status: str | None = "FAILED"
+) -> None:
+    """Save what a failed run logged (ended ``status``), without hiding the failure itself."""
+    if not run.rows:
+        return
+    try:
+        save(run, tracking_uri, status=status)
+    except Exception as error:
+        warnings.warn(
+            f"DeepFix could not save what the failed run logged: {error}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _step(row: Mapping[str, float | None]) -> float:

@@ -107,3 +107,30 @@ def test_bad_values_are_rejected() -> None:
             run.log(step=3)
     with pytest.raises(ValueError, match="analysis_mode"), dfx.track("x", analysis_mode="later"):  # type: ignore[arg-type]
         pass
+
+
+def test_a_run_too_short_to_analyse_is_saved_and_warned_about() -> None:
+    from deepfix_notebook.training import AnalysisSkippedWarning
+
+    with (
+        pytest.warns(AnalysisSkippedWarning, match="did not analyse it: Only 2 row"),
+        dfx.track("short", experiment="short") as run,
+    ):
+        run.log(train_loss=1.0)
+        run.log(train_loss=0.9)
+    assert run.result is None and run.run_id is not None
+    (summary,) = list_runs(experiment="short")
+    assert summary.status == "FINISHED"
+
+
+def test_server_options_reach_the_analysis(refused_uri: str) -> None:
+    from deepfix_notebook.backends import ServerUnreachableWarning
+
+    with (
+        pytest.warns(ServerUnreachableWarning),
+        dfx.track("remote", server_url=refused_uri, max_retries=0) as run,
+    ):
+        train(run, epochs=12)
+    assert run.result is not None and run.result.status.value == "failed"
+    assert run.result.backend == f"{refused_uri} (unreachable)"
+    assert load_mlflow_run(run.run_id).previous_analysis is None  # a skipped result stays out
