@@ -87,6 +87,25 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--format", choices=("text", "json"), default="text")
     ask.set_defaults(handler=_ask)
 
+    demo = commands.add_parser(
+        "demo",
+        help="train a few small models, log them to MLflow and diagnose them",
+        description="Train five small numpy models in a few seconds (healthy, overfitting, "
+        "diverging, learning rate too low, imbalanced classes; fixed seeds), log each to MLflow "
+        "with deepfix_notebook.track and print DeepFix's diagnosis. With --format json, one "
+        "line per run: its name, run id and AnalysisResult.",
+    )
+    demo.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the local store)",
+    )
+    demo.add_argument(
+        "--experiment", default="deepfix-demo", metavar="NAME", help="MLflow experiment"
+    )
+    demo.add_argument("--format", choices=("text", "json"), default="text")
+    demo.set_defaults(handler=_demo)
+
     serve = commands.add_parser(
         "serve",
         help="run the DeepFix REST server",
@@ -97,6 +116,52 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a Celery worker for the server's jobs",
+        description="Run a worker that takes analysis jobs from the broker (DEEPFIX_BROKER_URL, "
+        "e.g. redis://127.0.0.1:6379/0) and writes results to the servers' job store "
+        "(DEEPFIX_JOB_STORE_URL). JSON logs on stderr; Ctrl-C finishes the jobs at hand.",
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="analyses at once (default: $DEEPFIX_WORKER_CONCURRENCY, else 2)",
+    )
+    worker.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
+    worker.set_defaults(handler=_worker)
+
+    report = commands.add_parser(
+        "report",
+        help="serve the web report of an MLflow store, or export it to one HTML file",
+        description="Serve the DeepFix web report (runs with health badges, findings, annotated "
+        "curves, comparisons, knowledge search) on the loopback interface; with --export, write "
+        "it to one self-contained HTML file that works offline.",
+    )
+    report.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI")
+    report.add_argument("--experiment", metavar="NAME", help="only this experiment's runs")
+    report.add_argument(
+        "--backend",
+        default="local",
+        metavar="URL|local",
+        help="what analyses runs: 'local' (embedded engine, default) or a DeepFix server URL",
+    )
+    report.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    report.add_argument("--port", type=int, default=5006)
+    report.add_argument("--show", action="store_true", help="open it in a browser")
+    report.add_argument("--export", metavar="FILE", help="write an offline HTML file instead")
+    report.add_argument(
+        "--run",
+        dest="run_ids",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="ID",
+        help="with --export: these runs (default: the newest 20)",
+    )
+    report.set_defaults(handler=_report)
 
     schema = commands.add_parser(
         "schema",
@@ -200,6 +265,33 @@ def _ask(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from deepfix_notebook._demo import SCENARIOS, render, seed_runs
+    from deepfix_notebook.artifacts import ArtifactError, resolve_tracking_uri
+
+    if not args.experiment.strip():
+        parser.error("demo: --experiment needs a name, e.g. --experiment deepfix-demo")
+    uri = resolve_tracking_uri(args.tracking_uri)
+    if args.format == "text":
+        print(f"Training and diagnosing {len(SCENARIOS)} small numpy models; runs go to {uri}\n")
+    try:
+        for run in seed_runs(uri, experiment=args.experiment):
+            if args.format == "json":
+                line = {"run_name": run.scenario.name, "run_id": run.run_id}
+                print(json.dumps({**line, "result": run.result.model_dump(mode="json")}))
+            else:
+                print(render(run) + "\n", flush=True)
+    except ArtifactError as error:
+        parser.exit(1, f"deepfix demo: {error.message}\n")
+    if args.format == "text":
+        where = f" --tracking-uri {args.tracking_uri}" if args.tracking_uri else ""
+        print(
+            f"A full report: deepfix analyze --run-id RUN_ID{where}\n"
+            f"In Jupyter:    %deepfix runs --experiment {args.experiment}"
+        )
+    return 0
+
+
 def _emit_valid(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(json.dumps({"valid": True, **summary}, default=str) + "\n")
@@ -249,6 +341,48 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     serve(args.host, args.port, args.workers)
     return 0
+
+
+def _worker(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        import celery  # noqa: F401
+
+        from deepfix_notebook.server import Settings, run_worker
+    except ImportError as exc:
+        parser.error(
+            f"the worker needs: pip install 'deepfix-notebook[worker]' ({exc.name} missing)"
+        )
+    settings = Settings()
+    if not settings.broker_url:
+        parser.error(
+            "set DEEPFIX_BROKER_URL to the broker jobs are queued in, e.g. "
+            "DEEPFIX_BROKER_URL=redis://127.0.0.1:6379/0 deepfix worker"
+        )
+    if args.concurrency is not None and args.concurrency < 1:
+        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    run_worker(settings, concurrency=args.concurrency, log_level=args.log_level)
+    return 0
+
+
+def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from deepfix_notebook.artifacts import ArtifactError
+    from deepfix_notebook.report import ReportError, report_command
+
+    try:
+        return report_command(
+            tracking_uri=args.tracking_uri,
+            experiment=args.experiment,
+            backend=args.backend,
+            host=args.host,
+            port=args.port,
+            show=args.show,
+            export=args.export,
+            run_ids=args.run_ids,
+        )
+    except ReportError as error:
+        parser.exit(2, f"deepfix report: {error}\n")
+    except ArtifactError as error:
+        parser.exit(1, f"deepfix report: {error.message}\n")
 
 
 def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -39,6 +39,7 @@ class DeepFixMagics(Magics):
         super().__init__(shell)
         self.offline = "fallback"
         self._background: list[threading.Thread] = []
+        self._report: Any = None  # the RunningReport of %deepfix report
 
     @property
     def namespace(self) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class DeepFixMagics(Magics):
             %deepfix compare RUN ... | --experiment NAME [--metric NAME] [--align step|epoch]
             %deepfix ask "question" [--domain D] [--type T]
             %deepfix status
+            %deepfix report [--experiment NAME] [--port N] [--inline] [--stop]
 
         ``%deepfix SUBCOMMAND --help`` explains each one.
         """
@@ -271,6 +273,45 @@ class DeepFixMagics(Magics):
         return None
 
     @magic_arguments()
+    @argument("--experiment", help="only this experiment's runs")
+    @argument("--port", type=int, default=0, help="loopback port (default: a free one)")
+    @argument("--inline", action="store_true", help="also show the report in the output")
+    @argument("--stop", action="store_true", help="stop the report started here")
+    def report(self, line: str) -> Any:
+        """Serve the web report of the current backend's MLflow store from this kernel (on
+        127.0.0.1) and link to it; a second call replaces the first."""
+        args = _parse(DeepFixMagics.report, line)
+        if self._report is not None:
+            self._report.stop()
+            self._report = None
+        if args.stop:
+            display(HTML("<b>DeepFix</b>: the report is stopped."))
+            return None
+        if not 0 <= args.port <= 65535:
+            raise UsageError(f"%deepfix report: --port must be in 0..65535, got {args.port}.")
+        from deepfix_notebook._api import _backend_tracking_uri, current_backend
+        from deepfix_notebook.report import ReportError, RunStore, require_panel, start
+
+        try:
+            require_panel()
+            store = RunStore(_backend_tracking_uri(), args.experiment)
+            self._report = start(store, current_backend(), port=args.port)
+        except (ReportError, OSError, RuntimeError) as error:
+            raise UsageError(f"%deepfix report: {error}") from None
+        url = _escape(self._report.url)
+        display(
+            HTML(
+                f"<b>DeepFix report</b> at <a href='{url}' target='_blank' rel='noopener'>{url}"
+                "</a> (served by this kernel; <code>%deepfix report --stop</code> stops it)."
+            )
+        )
+        if args.inline:
+            from IPython.display import IFrame
+
+            display(IFrame(self._report.url, width="100%", height=800))
+        return None
+
+    @magic_arguments()
     @argument("--name", help="MLflow run name")
     @argument("--experiment", help="MLflow experiment (created when missing)")
     def track_cell(self, line: str) -> Any:
@@ -418,4 +459,5 @@ _SUBCOMMANDS: dict[str, Callable[[DeepFixMagics, str], Any]] = {
     "compare": DeepFixMagics.compare,
     "ask": DeepFixMagics.ask,
     "status": DeepFixMagics.status,
+    "report": DeepFixMagics.report,
 }

@@ -382,10 +382,15 @@ def _param_text(value: object) -> str:
     return str(value)
 
 
+def parameters_html(params: Mapping[str, Mapping[str, object]]) -> str:
+    """The parameters that differ between runs (columns in ``params`` order), as a view."""
+    return _view("parameters", [_param_diff(params, params)])
+
+
 def _param_diff(
-    results: Mapping[str, AnalysisResult], params: Mapping[str, Mapping[str, object]]
+    runs_in_order: Mapping[str, object], params: Mapping[str, Mapping[str, object]]
 ) -> str:
-    runs = list(results)
+    runs = list(runs_in_order)
     flat = {
         run: {k: _param_text(v) for k, v in _flatten(params.get(run, {})).items()} for run in runs
     }

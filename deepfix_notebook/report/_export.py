@@ -1,0 +1,173 @@
+"""`export_report`: the report as one self-contained HTML file that works offline.
+
+The pages are the served app's components, rendered once: the overview of the exported runs, one
+tab per run, and the comparison. Bokeh, Panel, Tabulator and plotly.js are inlined, and so are the
+components' stylesheets (Panel links them from its CDN by default), so the file makes no network
+request. Runs without a logged analysis are analysed with the backend; nothing is written back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deepfix_notebook.report._rows import runs_frame
+from deepfix_notebook.report._run import run_header, run_parts
+from deepfix_notebook.report._store import READ_THREADS, RunDetails, RunStore, with_analysis
+from deepfix_notebook.views.panels import comparison_panel, html_pane, notice, runs_table
+
+if TYPE_CHECKING:
+    from panel.viewable import Viewable
+
+    from deepfix_notebook.artifacts._mlflow import RunSummary
+    from deepfix_notebook.backends import AnalysisBackend
+
+MAX_EXPORTED = 20  # newest runs exported when no run is named
+FAVICON = "data:,"  # no favicon request
+
+
+def export_report(
+    path: str | Path,
+    store: RunStore,
+    backend: AnalysisBackend | None,
+    *,
+    run_ids: Sequence[str] = (),
+) -> Path:
+    """Write the report of ``run_ids`` (default: the newest `MAX_EXPORTED` runs) to ``path``.
+
+    ``backend`` analyses the runs that logged no analysis (None: they are shown unanalysed).
+    Raises `ArtifactError` when the store cannot be listed.
+    """
+    runs = store.runs()
+    chosen = list(dict.fromkeys(run_ids)) or [run.run_id for run in runs[:MAX_EXPORTED]]
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="deepfix-export") as pool:
+        details = list(pool.map(store.details, chosen))
+    if backend is not None:
+        details = [_analysed(item, backend) for item in details]
+    layout = _layout(store, details, backend)
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_offline(layout, target, title="DeepFix report")
+    return target
+
+
+def save_offline(layout: Viewable, path: Path, *, title: str) -> None:
+    """Save ``layout`` with every script and stylesheet inlined."""
+    from bokeh.document import Document
+    from bokeh.models.ui import UIElement
+    from bokeh.resources import INLINE
+    from panel.io.model import add_to_doc
+    from panel.io.notebook import patch_inline_stylesheets
+    from panel.io.resources import set_resource_mode
+    from panel.io.save import save
+
+    with set_resource_mode("inline"):
+        document = Document()
+        root = layout.get_root(document)
+        add_to_doc(root, document, True)
+        for model in list(document.models):
+            if isinstance(model, UIElement):
+                patch_inline_stylesheets(model)
+        save(
+            document,
+            str(path),
+            title=title,
+            resources=INLINE,
+            template_variables={"apple_icon": "", "app_favicon": FAVICON},
+        )
+
+
+def _analysed(details: RunDetails, backend: AnalysisBackend) -> RunDetails:
+    if details.analysis is not None or details.bundle is None:
+        return details
+    try:
+        result = backend.analyze(details.bundle)
+    except Exception as error:  # one run that cannot be analysed must not stop the export
+        note = f"Not analysed: {type(error).__name__}: {error}"
+        return RunDetails(
+            details.run_id, details.bundle, details.error, None, None, (*details.notes, note)
+        )
+    return with_analysis(details, result, f"{backend.name} when the report was exported")
+
+
+def _layout(
+    store: RunStore, details: list[RunDetails], backend: AnalysisBackend | None
+) -> Viewable:
+    import panel as pn
+
+    summaries = {rid: store.summary(rid) for rid in (d.run_id for d in details)}
+    listed: list[RunSummary] = [s for s in summaries.values() if s is not None]
+    counts = {d.run_id: d.counts for d in details}
+    overview: list[Any] = []
+    if listed:
+        overview.append(
+            runs_table(runs_frame(listed, counts), pagination="local", selectable=False)
+        )
+    else:
+        overview.append(notice("No runs to show.", "info"))
+    runs = pn.Tabs(
+        *((_run_title(d, summaries[d.run_id]), _run_view(d, summaries[d.run_id])) for d in details),
+        tabs_location="left",
+        dynamic=False,
+        sizing_mode="stretch_width",
+    )
+    tabs: list[tuple[str, Any]] = [("Overview", pn.Column(*overview, sizing_mode="stretch_width"))]
+    if details:
+        tabs.append(("Runs", runs))
+    comparison = _comparison(details, summaries)
+    if comparison is not None:
+        tabs.append(("Compare", comparison))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    where = store.experiment or "all experiments"
+    by = f" · analyses by <code>{escape(backend.name)}</code>" if backend is not None else ""
+    header = html_pane(
+        "<div class='df-help'><h1 style='margin:8px 0;font-size:1.5em'>DeepFix report</h1>"
+        f"<span class='df-muted'>{len(details)} run(s) of {escape(where)} in "
+        f"<code>{escape(store.tracking_uri)}</code>{by} · exported {stamp}</span></div>",
+        sizing_mode="stretch_width",
+    )
+    return pn.Column(
+        header,
+        pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width"),
+        sizing_mode="stretch_width",
+        styles={"padding": "0 16px"},
+    )
+
+
+def _run_title(details: RunDetails, summary: RunSummary | None) -> str:
+    # Tab titles are rendered as text by Bokeh.
+    name = summary.run_name if summary is not None else details.run_id
+    return name if len(name) <= 40 else name[:39] + "…"
+
+
+def _run_view(details: RunDetails, summary: RunSummary | None) -> Any:
+    import panel as pn
+
+    parts = run_parts(details, "Not analysed.")
+    return pn.Column(
+        html_pane(run_header(details, summary), sizing_mode="stretch_width"),
+        *parts,
+        sizing_mode="stretch_width",
+    )
+
+
+def _comparison(details: list[RunDetails], summaries: dict[str, RunSummary | None]) -> Any | None:
+    readable = [d for d in details if d.bundle is not None]
+    if len(readable) < 2:
+        return None
+    names: dict[str, str] = {}
+    for item in readable:
+        summary = summaries[item.run_id]
+        name = summary.run_name if summary is not None else item.run_id
+        names[item.run_id] = name if name not in names.values() else f"{name} ({item.run_id[:8]})"
+    tables = {names[d.run_id]: d.bundle.metrics for d in readable if d.bundle and d.bundle.metrics}
+    results = {names[d.run_id]: d.analysis for d in readable if d.analysis is not None}
+    params = {
+        names[d.run_id]: dict(d.bundle.params.raw) if d.bundle and d.bundle.params else {}
+        for d in readable
+    }
+    return comparison_panel(results, tables, params)
