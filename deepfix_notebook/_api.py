@@ -73,6 +73,10 @@ def analyze(
     ``source`` is a run directory, an MLflow run id (with ``tracking_uri``, else the configured
     or local store), a pandas DataFrame of metrics (``params``/``dataset`` dicts optional), or an
     `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g. ``"overfitting"``).
+
+    In a DataFrame, NaN is both "not logged" and "the value was NaN": the NaN cells that end a
+    metric's column (longer than its usual gaps) are read as values, so a loss that broke down
+    is found; other NaN cells are gaps (`deepfix_notebook.artifacts.bundle_from_memory`).
     """
     from deepfix_notebook.contract import AnalysisContext, AnalysisOptions
 

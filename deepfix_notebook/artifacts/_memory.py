@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,11 @@ from deepfix_notebook.artifacts._deepchecks import parse_deepchecks
 from deepfix_notebook.artifacts._errors import invalid
 from deepfix_notebook.artifacts._params import parse_params
 from deepfix_notebook.artifacts._rows import check_training_rules
-from deepfix_notebook.artifacts._table import MetricsTable
+from deepfix_notebook.artifacts._table import Metric, MetricsTable
+
+# NaN cells that end a DataFrame column count as values from this many steps on (one missing
+# last row is more often an interrupted epoch than a loss that broke down).
+TRAILING_NAN_ROWS = 2
 
 
 def bundle_from_memory(
@@ -30,6 +35,18 @@ def bundle_from_memory(
 
     The same rules as for files apply; a DataFrame index named ``step`` or ``epoch`` is used as
     that axis.
+
+    Missing cells and NaN values: in a mapping, a list says it exactly (``None`` = not logged
+    at that row, ``nan`` = the value was NaN, e.g. a diverged loss); a numpy array's ``nan`` is
+    "not logged". A DataFrame cannot tell the two apart (pandas stores both as NaN), so its
+    rows are first merged by step with NaN as "not logged" (Lightning's step rows and epoch
+    rows become one), and then the NaN cells after a metric's last number are values when
+    they run on for at least `TRAILING_NAN_ROWS` steps and for longer than the metric's
+    longest gap between two numbers: a metric that broke down stays NaN, while a sparse one
+    (validation every epoch) only pauses between values. A column with no number at all is NaN
+    throughout. NaN cells before a metric's first number or between two numbers are "not
+    logged". A metric that simply stopped being logged partway therefore reads as NaN from
+    there: drop those rows, or pass a mapping of lists to say exactly what was logged.
     """
     table, warnings = _table(metrics)
     warnings += check_training_rules(table, "metrics")
@@ -54,7 +71,8 @@ def bundle_from_memory(
 def _table(metrics: Any) -> tuple[MetricsTable, list[str]]:
     if isinstance(metrics, MetricsTable):
         return metrics, []
-    if hasattr(metrics, "columns") and hasattr(metrics, "index"):  # a pandas DataFrame
+    frame = hasattr(metrics, "columns") and hasattr(metrics, "index")  # a pandas DataFrame
+    if frame:
         columns: dict[str, Any] = {}
         index_name = getattr(metrics.index, "name", None)
         if index_name in {"step", "epoch"}:
@@ -71,6 +89,32 @@ def _table(metrics: Any) -> tuple[MetricsTable, list[str]]:
             file="metrics",
         )
     try:
-        return MetricsTable.from_columns(metrics, file="metrics")
+        table, warnings = MetricsTable.from_columns(metrics, file="metrics")
     except (TypeError, ValueError) as exc:
         raise invalid(f"metrics columns must hold numbers: {exc}.", file="metrics") from exc
+    return (_nan_tails(table) if frame else table), warnings
+
+
+def _nan_tails(table: MetricsTable) -> MetricsTable:
+    """A DataFrame's trailing NaN cells as values where they cannot be a pause between values
+    (the rule in `bundle_from_memory`); ``table`` was built with every NaN as "not logged"."""
+    size = len(table)
+    metrics: dict[str, Metric] = {}
+    for name, metric in table.metrics.items():
+        metrics[name] = metric
+        if metric.rows is None:
+            continue  # a number on every step: nothing missing
+        rows = metric.rows
+        last = int(rows[-1]) if rows.size else -1
+        tail = size - 1 - last
+        gap = int(np.max(np.diff(rows))) - 1 if rows.size >= 2 else 0
+        if rows.size and (tail < TRAILING_NAN_ROWS or tail <= gap):
+            continue
+        extra = np.arange(last + 1, size, dtype=np.int64)
+        filled = np.r_[rows, extra]
+        metrics[name] = dataclasses.replace(
+            metric,
+            values=np.r_[metric.values, np.full(extra.size, np.nan)],
+            rows=None if filled.size == size else filled,
+        )
+    return dataclasses.replace(table, metrics=metrics)

@@ -9,9 +9,14 @@ from deepfix_notebook.engine.advisor import OptimizationAdvisorAgent
 from deepfix_notebook.engine.cross_artifact import CrossArtifactIntegrationAgent
 from deepfix_notebook.engine.dataset import DatasetArtifactsAnalyzer
 from deepfix_notebook.engine.deepchecks import DeepchecksArtifactsAnalyzer
-from deepfix_notebook.engine.training import TrainingArtifactsAnalyzer
+from deepfix_notebook.engine.training import (
+    EARLY_WARNING_CODES,
+    TrainingArtifactsAnalyzer,
+    early_warnings,
+)
 
 __all__ = [
+    "EARLY_WARNING_CODES",
     "CrossArtifactIntegrationAgent",
     "DatasetArtifactsAnalyzer",
     "DeepchecksArtifactsAnalyzer",
@@ -20,4 +25,5 @@ __all__ = [
     "TrainingArtifactsAnalyzer",
     "analyze_bundle",
     "default_engine",
+    "early_warnings",
 ]

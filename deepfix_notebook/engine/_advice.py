@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deepfix_notebook.engine._curves import fmt
+from deepfix_notebook.engine._curves import approx, fmt
 
 # Optimizer families and the learning rates their authors and frameworks use as defaults.
 # Adam: 1e-3 (Kingma & Ba, ICLR 2015; Keras/PyTorch defaults). SGD: 0.01 (Keras default),
@@ -13,6 +13,7 @@ DEFAULT_LR = {"adaptive": 1e-3, "sgd": 1e-2}
 # (Bengio 2012: useful rates rarely lie beyond an order of magnitude of a good default).
 LR_TOO_HIGH_FACTOR = {"adaptive": 10.0, "sgd": 100.0}
 LR_TOO_LOW_FACTOR = {"adaptive": 100.0, "sgd": 100.0}
+LOWER_LR_FROM = 3.0  # the low end of a suggested cut ("3-10x"; own choice)
 GRADIENT_CLIP_NORM = 1.0  # the usual max_norm for clip_grad_norm_ (Pascanu et al., ICML 2013)
 
 
@@ -27,19 +28,28 @@ def family(optimizer: str | None) -> str | None:
     return None
 
 
+def times(low: float, high: float) -> str:
+    """A factor range as advice says it: '3-10x', and 'about 3x' when its ends meet."""
+    if approx(low) == approx(high):
+        return f"about {approx(high)}x"
+    return f"{approx(low)}-{approx(high)}x"
+
+
 def lower_lr(lr: float | None, optimizer: str | None, factor: float = 10.0) -> str:
     """'lower the learning rate 3-10x, from 0.1 to about 0.01' (or a family default)."""
+    by = times(min(LOWER_LR_FROM, factor), factor)
     if lr is not None:
-        return f"lower the learning rate 3-{factor:g}x, from {fmt(lr)} to about {fmt(lr / factor)}"
+        return f"lower the learning rate {by}, from {fmt(lr)} to about {approx(lr / factor)}"
     default = DEFAULT_LR.get(family(optimizer) or "")
     start = f" ({optimizer}'s usual default is {fmt(default)})" if default else ""
-    return f"lower the learning rate 3-{factor:g}x{start}"
+    return f"lower the learning rate {by}{start}"
 
 
 def raise_lr(lr: float | None, optimizer: str | None, factor: float = 10.0) -> str:
     if lr is not None:
         return (
-            f"raise the learning rate about {factor:g}x, from {fmt(lr)} to about {fmt(lr * factor)}"
+            f"raise the learning rate {times(factor, factor)}, from {fmt(lr)} to about "
+            f"{approx(lr * factor)}"
         )
     default = DEFAULT_LR.get(family(optimizer) or "", 1e-3)
     return f"raise the learning rate, starting from a default such as {fmt(default)}"
@@ -52,7 +62,7 @@ def patience(epochs: int | None) -> int:
 
 def weight_decay_advice(current: float | None, optimizer: str | None) -> str:
     if current:
-        return f"raise weight decay from {fmt(current)} to about {fmt(current * 10)}"
+        return f"raise weight decay from {fmt(current)} to about {approx(current * 10)}"
     if family(optimizer) == "adaptive":
         return "add decoupled weight decay (AdamW, weight_decay about 0.01)"
     return "add weight decay (about 1e-4 for SGD, 0.01 with AdamW)"

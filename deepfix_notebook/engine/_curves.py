@@ -158,8 +158,31 @@ def fmt(value: float) -> str:
     if not np.isfinite(value):
         return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
     if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-        return f"{value:.3g}"
+        return _short_exponent(f"{value:.3g}")
     return f"{value:.4g}"
+
+
+def approx(value: float, digits: int = 2) -> str:
+    """A suggested or rounded number, as advice says it: 2 significant digits (0.0033, 3.3e-5,
+    1200), never the float noise of a division (0.003333)."""
+    if not np.isfinite(value) or value == 0:
+        return fmt(value)
+    rounded = round(value, digits - 1 - int(np.floor(np.log10(abs(value)))))
+    exponent = int(np.floor(np.log10(abs(rounded))))  # 99.6 rounds up to 100
+    if exponent < -4 or exponent >= 6:
+        return _short_exponent(f"{rounded:.{digits - 1}e}")
+    text = f"{rounded:.{max(digits - 1 - exponent, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _short_exponent(text: str) -> str:
+    """'3.30e-05' -> '3.3e-5': no padded exponent, no trailing zeros in the mantissa."""
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def pct(fraction: float) -> str:

@@ -11,10 +11,15 @@ from deepfix_notebook.engine._curves import Curve, fmt, pct
 
 
 def summarize(results: Sequence[AgentResult], curves: Mapping[str, Curve]) -> str:
+    """The summary. It says "no problem" only when every agent finished and nothing of medium
+    or high severity was found: a failed agent means the run was not fully looked at."""
     symptoms = _all(r for r in results if r.agent_name not in _PHASE_TWO)
-    serious = [a for a in symptoms if a.findings.severity is not Severity.LOW]
     plan = next((r for r in results if r.agent_name == AgentName.OPTIMIZATION.value), None)
     causes = next((r for r in results if r.agent_name == AgentName.CROSS_ARTIFACT.value), None)
+    serious = [a for a in symptoms if a.findings.severity is not Severity.LOW]
+    if not serious and causes is not None:
+        serious = [a for a in _all([causes]) if a.findings.severity is not Severity.LOW]
+    failed = [r for r in results if r.error_message]
     sentences: list[str] = []
     if serious:
         top = serious[0]
@@ -32,15 +37,26 @@ def summarize(results: Sequence[AgentResult], curves: Mapping[str, Curve]) -> st
             sentences.append(f"Likely cause: {_sentence(causes.analysis[0].findings.description)}")
         first = plan.analysis[0] if plan is not None and plan.analysis else top
         sentences.append(f"Start with: {_first_sentence(first.recommendations.action)}")
+        if failed:
+            names = ", ".join(r.agent_name for r in failed)
+            sentences.append(f"Partial result: {names} did not finish.")
+    elif failed:
+        sentences.append(_incomplete(failed))
     else:
         sentences.append(_healthy(curves))
+    if not serious:
         hints = sorted({a.findings.code.value for a in symptoms if a.findings.code})
         if hints:
             sentences.append(f"Minor hints: {', '.join(hints)}.")
-    failed = [r.agent_name for r in results if r.error_message]
-    if failed:
-        sentences.append(f"Partial result: {', '.join(failed)} did not finish.")
     return " ".join(sentences)
+
+
+def _incomplete(failed: Sequence[AgentResult]) -> str:
+    reasons = "; ".join((r.error_message or r.agent_name).rstrip(".") for r in failed)
+    return (
+        f"The analysis is incomplete, so the run cannot be called healthy: {reasons}. "
+        "The agents that finished found nothing of medium or high severity."
+    )
 
 
 _PHASE_TWO = {AgentName.CROSS_ARTIFACT.value, AgentName.OPTIMIZATION.value}

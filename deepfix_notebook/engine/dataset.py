@@ -23,7 +23,7 @@ from deepfix_notebook.contract import (
     Severity,
 )
 from deepfix_notebook.engine._agent import AgentInput, issue
-from deepfix_notebook.engine._curves import fmt
+from deepfix_notebook.engine._curves import approx, fmt
 
 T = FaultTarget
 P = ProblemCode
@@ -300,18 +300,18 @@ def class_imbalance(facts: DatasetFacts) -> list[Analysis]:
         oversample = max(math.ceil(n_big * OVERSAMPLE_SHARE), n_small)
         action = (
             f"Weight the loss by inverse class frequency (w_c = N / (K * n_c): '{small}' gets "
-            f"{fmt(weight_small)}, '{big}' {fmt(weight_big)}), or oversample '{small}' to about "
-            f"{oversample} samples (a third of '{big}'), or use focal loss with gamma "
+            f"{approx(weight_small)}, '{big}' {approx(weight_big)}), or oversample '{small}' to "
+            f"about {oversample} samples (a third of '{big}'), or use focal loss with gamma "
             f"{fmt(FOCAL_GAMMA)}; report per-class recall/F1 or balanced accuracy instead of "
             "plain accuracy."
         )
     else:
         evidence = f"The metadata gives an imbalance ratio of {fmt(ratio)} (max/min class count)."
         action = (
-            f"Weight the loss by inverse class frequency (the rarest class about {fmt(ratio)}x the "
-            f"largest), or oversample the minority classes to about a third of the largest, or "
-            f"use focal loss with gamma {fmt(FOCAL_GAMMA)}; report per-class recall/F1 or "
-            "balanced accuracy instead of plain accuracy."
+            "Weight the loss by inverse class frequency (the rarest class about "
+            f"{approx(ratio, 3)}x the largest), or oversample the minority classes to about a "
+            f"third of the largest, or use focal loss with gamma {fmt(FOCAL_GAMMA)}; report "
+            "per-class recall/F1 or balanced accuracy instead of plain accuracy."
         )
     high = ratio >= IMBALANCE_RATIO_HIGH
     return [

@@ -8,9 +8,13 @@ and look at the binned, smoothed curve (see `_curves`) so that step-level noise 
 from __future__ import annotations
 
 from collections.abc import Callable
+from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
+from deepfix_notebook.artifacts import ArtifactBundle
 from deepfix_notebook.contract import (
     AgentName,
     AgentResult,
@@ -35,7 +39,9 @@ from deepfix_notebook.engine._curves import (
     Curve,
     FloatArray,
     IntArray,
+    approx,
     cap,
+    curves,
     fmt,
     pct,
     rolling_median,
@@ -61,6 +67,19 @@ DIVERGE_END_RISE = 2.0
 # SageMaker Debugger's LossNotDecreasing/TensorVariance rules use comparable ratios).
 SPIKE_FACTOR = 2.0
 SPIKE_FACTOR_NOISY = 3.0  # step-level curves carry batch noise: require a larger excursion
+# Step-level curves: a loss logged more than once per epoch (>= 1.2 points per epoch, so that one
+# extra value at the start does not count) is a series of single-batch losses (Lightning's
+# on_step, every 50 steps by default; the HF Trainer's logging_steps) that carry batch noise; a
+# value logged once per epoch is an average over it, where that noise has cancelled out. Without
+# epochs, a curve of more than 100 points is taken as step-level (own).
+STEP_LEVEL_PER_EPOCH = 1.2
+STEP_LEVEL_POINTS = 100
+STEP_CHUNK_POINTS = 10  # batch losses per chunk median when a step-level curve is judged coarsely
+# A short burst on a step-level curve (too short to survive the rolling median) counts when it is
+# SPIKE_FACTOR_NOISY above the local median and more extreme than the curve's own batch noise
+# (robust SD of log residuals: the noise is multiplicative) would be once in 100 curves of that
+# length (a Bonferroni bound over its points; own choice). One burst alone is one bad batch.
+BURST_FALSE_ALARM = 0.01
 # Oscillation: the smoothed curve climbs back this share of what it descends (own measurement).
 OSCILLATION_RATIO = 0.5
 COARSE_POINTS = 20
@@ -218,7 +237,9 @@ def _effective_best(values: FloatArray) -> int:
 
 
 def _finite_prefix(curve: Curve) -> Curve:
-    """The curve up to its first NaN/Inf (shape rules judge what came before)."""
+    """The curve up to its first NaN/Inf (shape rules judge what came before). One that starts
+    with NaN is judged on its finite values; it has no points at all when it never had one, and
+    the rules must cope with that."""
     cut = curve.first_nonfinite
     if cut is None or cut == 0:
         return curve
@@ -259,49 +280,100 @@ def nan_loss(facts: TrainingFacts) -> list[Analysis]:
         if cut is None or name in {"grad_norm", "learning_rate"}:
             continue
         is_loss = name.endswith("_loss") or name == facts.loss.name
-        after = curve.values[cut:]
-        share = float(np.mean(~np.isfinite(after)))
-        kind = "NaN" if np.isnan(curve.values[cut]) else "infinite"
         before = curve.values[:cut][np.isfinite(curve.values[:cut])]
-        history = ""
-        if before.size >= 2:
-            history = f" after moving from {fmt(before[0])} to {fmt(before[-1])}"
-        evidence = (
-            f"{curve.display} became {kind} at {curve.place_raw(cut)}{history}; "
-            f"{pct(share)} of the {after.size} values logged from there on are NaN or Inf."
+        found = (
+            _broken_from_start(facts, curve, is_loss)
+            if before.size == 0
+            else _broken_later(facts, curve, cut, before, is_loss)
         )
-        out.append(
-            issue(
-                P.NAN_LOSS,
-                description=f"{curve.display} became {kind}: the run's numbers broke down.",
-                evidence=evidence,
-                severity=Severity.HIGH if is_loss else Severity.MEDIUM,
-                confidence=0.99 if is_loss else 0.9,
-                metric=name,
-                step_range=curve.raw_step_range(cut, curve.n - 1),
-                epoch_range=curve.raw_epoch_range(cut, curve.n - 1),
-                action=(
-                    f"{cap(lower_lr(facts.learning_rate, facts.optimizer))}, clip the "
-                    f"global gradient norm at {GRADIENT_CLIP_NORM}, and check the inputs for "
-                    "NaN/Inf and the loss for log(0) or division by zero (use the framework's "
-                    "fused, numerically stable loss on logits)."
-                ),
-                rationale=(
-                    "NaN or Inf values come from an update that overflowed (too-large steps, "
-                    "exploding gradients, fp16 overflow) or from invalid inputs or loss terms; "
-                    "once they appear, every later update is garbage."
-                ),
-                targets=[
-                    T.LEARNING_RATE,
-                    T.GRADIENT_CLIPPING,
-                    T.DATA_PREPROCESSING,
-                    T.LOSS_FUNCTION,
-                ],
-            )
-        )
+        out.append(found)
         if is_loss:
             break  # one broken loss says it; the other losses follow from it
     return out
+
+
+def _broken_later(
+    facts: TrainingFacts, curve: Curve, cut: int, before: FloatArray, is_loss: bool
+) -> Analysis:
+    after = curve.values[cut:]
+    share = float(np.mean(~np.isfinite(after)))
+    kind = "NaN" if np.isnan(curve.values[cut]) else "infinite"
+    history = ""
+    if before.size >= 2:
+        history = f" after moving from {fmt(before[0])} to {fmt(before[-1])}"
+    return issue(
+        P.NAN_LOSS,
+        description=f"{curve.display} became {kind}: the run's numbers broke down.",
+        evidence=(
+            f"{curve.display} became {kind} at {curve.place_raw(cut)}{history}; "
+            f"{pct(share)} of the {after.size} values logged from there on are NaN or Inf."
+        ),
+        severity=Severity.HIGH if is_loss else Severity.MEDIUM,
+        confidence=0.99 if is_loss else 0.9,
+        metric=curve.name,
+        step_range=curve.raw_step_range(cut, curve.n - 1),
+        epoch_range=curve.raw_epoch_range(cut, curve.n - 1),
+        action=(
+            f"{cap(lower_lr(facts.learning_rate, facts.optimizer))}, clip the "
+            f"global gradient norm at {GRADIENT_CLIP_NORM}, and check the inputs for "
+            "NaN/Inf and the loss for log(0) or division by zero (use the framework's "
+            "fused, numerically stable loss on logits)."
+        ),
+        rationale=(
+            "NaN or Inf values come from an update that overflowed (too-large steps, "
+            "exploding gradients, fp16 overflow) or from invalid inputs or loss terms; "
+            "once they appear, every later update is garbage."
+        ),
+        targets=[T.LEARNING_RATE, T.GRADIENT_CLIPPING, T.DATA_PREPROCESSING, T.LOSS_FUNCTION],
+    )
+
+
+def _broken_from_start(facts: TrainingFacts, curve: Curve, is_loss: bool) -> Analysis:
+    """No finite value was ever logged: the first forward pass already broke, before updates
+    could blow anything up, so the data, the loss and the initial weights come first."""
+    finite_later = int(np.count_nonzero(curve.finite))
+    kind = "NaN" if np.isnan(curve.values[0]) else "infinite"
+    first = f"step {int(curve.steps[0])}"
+    if curve.epochs is not None and np.isfinite(curve.epochs[0]):
+        first += f", {curve.place_raw(0)}"
+    evidence = f"{curve.display} was {kind} from its first logged value ({first}): " + (
+        f"{curve.n - finite_later} of its {curve.n} values are NaN or Inf."
+        if finite_later
+        else f"all {curve.n} values logged are NaN or Inf; it never had a finite value."
+    )
+    lr_advice = lower_lr(facts.learning_rate, facts.optimizer)
+    return issue(
+        P.NAN_LOSS,
+        description=f"{curve.display} was {kind} from the start"
+        + ("." if finite_later else ": training never had a number."),
+        evidence=evidence,
+        severity=Severity.HIGH if is_loss else Severity.MEDIUM,
+        confidence=0.99 if is_loss else 0.9,
+        metric=curve.name,
+        step_range=curve.raw_step_range(0, curve.n - 1),
+        epoch_range=curve.raw_epoch_range(0, curve.n - 1),
+        action=(
+            "Run one batch by hand before training: check the inputs for NaN/Inf (missing "
+            "values, division by a zero std in normalisation), that the labels are in range "
+            "for the loss (class indices 0..C-1, targets in [0, 1] for binary cross-entropy), "
+            "that the loss gets logits where it expects them (log(0) from a softmax or sigmoid "
+            "output fed to a log loss), and that the initial weights are finite (a custom "
+            f"initialisation); then, if the first logged step came after some updates, "
+            f"{lr_advice}."
+        ),
+        rationale=(
+            "A loss that is NaN before any update can have blown up comes from the forward "
+            "pass itself: invalid inputs or labels, a loss term such as log(0), or broken "
+            "initial weights; a too-high learning rate needs a few updates to get there."
+        ),
+        targets=[
+            T.DATA_PREPROCESSING,
+            T.LABELS,
+            T.LOSS_FUNCTION,
+            T.WEIGHT_INIT,
+            T.LEARNING_RATE,
+        ],
+    )
 
 
 def _explosion(curve: Curve) -> tuple[float, int, int, bool] | None:
@@ -334,7 +406,7 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
     if rise >= EXPLODE_RISE:
         evidence = (
             f"{curve.display} rose from {fmt(values[best])} at {curve.place(best)} to "
-            f"{fmt(values[peak])} at {curve.place(peak)} ({fmt(values[peak] / values[best])}x)"
+            f"{fmt(values[peak])} at {curve.place(peak)} ({approx(values[peak] / values[best])}x)"
             if values[best] > 0
             else f"{curve.display} rose from {fmt(values[best])} to {fmt(values[peak])}"
         )
@@ -375,30 +447,86 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
     ]
 
 
-def _spikes(curve: Curve) -> list[tuple[int, int]]:
-    """Excursions (first, last point): the curve jumps above a multiple of its level around."""
-    noisy = curve.points.size > 100
-    values = curve.smooth if noisy else curve.points
-    if values.size < 4 or np.min(values) <= 0:
-        return []
-    factor = SPIKE_FACTOR_NOISY if noisy else SPIKE_FACTOR
+def step_level(curve: Curve) -> bool:
+    """Whether ``curve`` holds single-batch values (batch noise) rather than epoch averages."""
+    epochs = curve.epochs
+    if epochs is not None:
+        known = epochs[np.isfinite(epochs)]
+        if known.size and known.size >= curve.n / 2:
+            seen = float(np.floor(known.max()) - np.floor(known.min()) + 1)
+            return curve.points.size >= STEP_LEVEL_PER_EPOCH * seen
+    return curve.points.size > STEP_LEVEL_POINTS
+
+
+def _excursions(values: FloatArray, factor: float) -> list[tuple[int, int]]:
+    """Runs (first, last) above ``factor`` x the lowest level before and after them."""
     before = np.minimum.accumulate(values)
     after = np.minimum.accumulate(values[::-1])[::-1]
     level = np.maximum(np.r_[values[0], before[:-1]], np.r_[after[1:], values[-1]])
-    above = values > factor * level
-    edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
+    return _runs(values > factor * level)
+
+
+def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+class Spikes(NamedTuple):
+    """Excursions (first, last point), the factor they exceed, and those that last."""
+
+    runs: list[tuple[int, int]]
+    factor: float
+    lasting: list[tuple[int, int]]
+
+
+def _spikes(curve: Curve) -> Spikes:
+    """Excursions above the level around them.
+
+    An epoch-level curve is judged point by point. A step-level one is judged against its batch
+    noise: on its rolling median (excursions that last), and point by point against the local
+    median only beyond what that noise explains (bursts). Comparing noisy points with the
+    lowest value seen so far would measure the noise, not the loss.
+    """
+    points = curve.points
+    if points.size < 4 or np.min(points) <= 0:
+        return Spikes([], SPIKE_FACTOR, [])
+    if not step_level(curve):
+        runs = _excursions(points, SPIKE_FACTOR)
+        return Spikes(runs, SPIKE_FACTOR, runs)
+    local = rolling_median(points, max(5, smoothing_window(points.size)))
+    lasting = _excursions(local, SPIKE_FACTOR_NOISY)
+    residual = np.log(points) - np.log(local)
+    spread = 1.4826 * float(np.median(np.abs(residual)))
+    sigmas = NormalDist().inv_cdf(1 - BURST_FALSE_ALARM / points.size)
+    bursts = _runs(residual > max(np.log(SPIKE_FACTOR_NOISY), sigmas * spread))
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(lasting + bursts):  # a burst within a lasting excursion is one
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return Spikes(merged, SPIKE_FACTOR_NOISY, lasting)
 
 
 def _oscillation(curve: Curve) -> float:
     """Share of the coarse curve's travel that goes against its net direction (0 = monotone).
 
-    Measured on ~20 chunk medians so batch noise, however frequent, does not count as swinging.
+    Measured on ~20 chunk medians so batch noise, however frequent, does not count as swinging;
+    on a short step-level curve each chunk takes at least `STEP_CHUNK_POINTS` batch losses, else
+    the noise left in every chunk median would add up to travel.
     """
-    values = curve.smooth if curve.points.size > 100 else _steady(curve.points)
-    if values.size > 2 * COARSE_POINTS:
-        usable = values.size - values.size % COARSE_POINTS
-        values = np.median(values[:usable].reshape(COARSE_POINTS, -1), axis=1)
+    points = curve.points
+    if points.size > STEP_LEVEL_POINTS:
+        values, chunks = curve.smooth, COARSE_POINTS
+    elif step_level(curve):
+        values, chunks = points, min(COARSE_POINTS, points.size // STEP_CHUNK_POINTS)
+        if chunks < 3:
+            return 0.0  # too few batch losses to tell a swing from noise
+    else:
+        values, chunks = _steady(points), COARSE_POINTS
+    if values.size >= 2 * chunks:
+        usable = values.size - values.size % chunks
+        values = np.median(values[:usable].reshape(chunks, -1), axis=1)
     steps = np.diff(values)
     down = float(-steps[steps < 0].sum())
     up = float(steps[steps > 0].sum())
@@ -411,9 +539,9 @@ def _oscillation(curve: Curve) -> float:
 
 def unstable_training(facts: TrainingFacts) -> list[Analysis]:
     curve = _finite_prefix(facts.loss)
-    spikes = _spikes(curve)
+    spikes, factor, lasting = _spikes(curve)
     ratio = _oscillation(curve) if curve.points.size >= 6 else 0.0
-    big = [s for s in spikes if curve.points[s[0] : s[1] + 1].max() > 10 * curve.tail()]
+    big = [s for s in lasting if curve.points[s[0] : s[1] + 1].max() > 10 * curve.tail()]
     if len(spikes) < 2 and not big and ratio < OSCILLATION_RATIO:
         return []
     if spikes:
@@ -421,7 +549,7 @@ def unstable_training(facts: TrainingFacts) -> list[Analysis]:
         peaks = [a + int(np.argmax(curve.points[a : b + 1])) for a, b in spikes[:3]]
         tops = ", ".join(f"{fmt(float(curve.points[i]))} at {curve.place(i)}" for i in peaks)
         evidence = (
-            f"{curve.display} spiked {len(spikes)} time(s) above {SPIKE_FACTOR:g}x its "
+            f"{curve.display} spiked {len(spikes)} time(s) above {factor:g}x its "
             f"surrounding level ({tops})."
         )
     else:
@@ -600,7 +728,7 @@ def insufficient_training(facts: TrainingFacts) -> list[Analysis]:
     epochs = facts.epochs_seen
     few_epochs = epochs is not None and 3 <= epochs < MIN_EPOCHS
     few_points = epochs is None and curve.n < MIN_EPOCHS
-    if not (few_epochs or few_points):
+    if not (few_epochs or few_points) or curve.points.size == 0:
         return []
     # Still falling: over the last quarter (at least the last step) of the validation curve when
     # there is one, else of the loss.
@@ -975,7 +1103,7 @@ def _suspicious(facts: TrainingFacts, curve: Curve, evidence: str, severity: Sev
     # Train-only regularisation is the innocent explanation; say so, and make it a target.
     heavy = (
         f"; with dropout {fmt(dropout)} the training metrics are computed on a crippled model, "
-        f"so also try dropout around {fmt(min(dropout / 2, 0.3))}"
+        f"so also try dropout around {approx(min(dropout / 2, 0.3))}"
         if dropout
         else "; augmentation active only in training can explain part of it"
         if regularised
@@ -1028,7 +1156,7 @@ def exploding_gradients(facts: TrainingFacts) -> list[Analysis]:
     else:
         evidence = (
             f"{grad.display} grew from about {fmt(early)} early on to {fmt(peak)} at "
-            f"{finite.place(peak_i)} ({fmt(growth)}x)"
+            f"{finite.place(peak_i)} ({approx(growth)}x)"
         )
         step_range, epoch_range = finite.step_range(0, peak_i), finite.epoch_range(0, peak_i)
     bad_loss = facts.loss.first_nonfinite is not None or bool(exploding_loss(facts))
@@ -1061,9 +1189,12 @@ def vanishing_gradients(facts: TrainingFacts) -> list[Analysis]:
     grad = facts.curves.get("grad_norm")
     if grad is None or grad.points.size < 3 or grad.first_nonfinite is not None:
         return []
+    loss = _finite_prefix(facts.loss)
+    if loss.points.size == 0:
+        return []  # a loss that never had a value says nothing about learning
     late = float(np.median(grad.points[grad.points.size // 2 :]))
     early = grad.head(0.1)
-    learning = _drop(_finite_prefix(facts.loss))
+    learning = _drop(loss)
     tiny = late < GRAD_VANISH or (early > 0 and late / early < GRAD_VANISH_FALL)
     if not tiny or learning >= 0.5:
         return []  # small gradients after a good fit are convergence, not vanishing
@@ -1099,12 +1230,12 @@ def vanishing_gradients(facts: TrainingFacts) -> list[Analysis]:
 def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
     lr, fam = facts.learning_rate, family(facts.optimizer)
     dynamics = []
-    if facts.loss.first_nonfinite is not None:
+    if facts.loss.first_nonfinite:  # not None, not 0: NaN from the start is not a step size
         dynamics.append("the loss became NaN/Inf")
     found = _explosion(_finite_prefix(facts.loss))
     if found and (found[0] >= EXPLODE_RISE or found[3]):
         dynamics.append("the loss diverged")
-    if len(_spikes(_finite_prefix(facts.loss))) >= 2:
+    if len(_spikes(_finite_prefix(facts.loss)).runs) >= 2:
         dynamics.append("the loss spiked repeatedly")
     high_config = (
         lr is not None and lr > DEFAULT_LR[fam or "sgd"] * LR_TOO_HIGH_FACTOR[fam or "sgd"]
@@ -1115,7 +1246,9 @@ def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
     if lr is not None:
         usual = DEFAULT_LR[fam] if fam else None
         config = f"The learning rate is {fmt(lr)}" + (
-            f" ({fmt(lr / usual)}x the usual {fmt(usual)} for {facts.optimizer})" if usual else ""
+            f" ({approx(lr / usual)}x the usual {fmt(usual)} for {facts.optimizer})"
+            if usual
+            else ""
         )
     raised = lr is not None and lr >= DEFAULT_LR[fam or "sgd"] * 10
     if dynamics and (high_config or raised):
@@ -1155,8 +1288,11 @@ def learning_rate_too_low(facts: TrainingFacts) -> list[Analysis]:
     if lr is None:
         return []
     low_config = lr < DEFAULT_LR[fam or "sgd"] / LR_TOO_LOW_FACTOR[fam or "sgd"]
-    drop = _drop(_finite_prefix(facts.loss))
-    if not low_config or drop >= 0.5:
+    loss = _finite_prefix(facts.loss)
+    if not low_config or loss.points.size == 0:
+        return []
+    drop = _drop(loss)
+    if drop >= 0.5:
         return []
     usual = DEFAULT_LR[fam or "sgd"]
     return [
@@ -1164,7 +1300,8 @@ def learning_rate_too_low(facts: TrainingFacts) -> list[Analysis]:
             P.LEARNING_RATE_TOO_LOW,
             description="The learning rate looks too low: the loss barely moves.",
             evidence=(
-                f"The learning rate is {fmt(lr)} ({fmt(usual / lr)}x below the usual {fmt(usual)}"
+                f"The learning rate is {fmt(lr)} ({approx(usual / lr)}x below the usual "
+                f"{fmt(usual)}"
                 f"{' for ' + facts.optimizer if facts.optimizer else ''}) and "
                 f"{facts.loss.display} fell only {pct(max(drop, 0.0))} over the run."
             ),
@@ -1203,3 +1340,23 @@ RULES: tuple[Callable[[TrainingFacts], list[Analysis]], ...] = (
 CONSEQUENCES = frozenset(
     {loss_not_decreasing, plateau, overtraining, slow_convergence, underfitting, unstable_training}
 )
+
+# Rules that judge a run while it trains: each fires on something that already happened (a NaN,
+# a loss far above its best, blown-up gradient norms), so a partial history is enough to say it.
+EARLY_WARNING_RULES: tuple[Callable[[TrainingFacts], list[Analysis]], ...] = (
+    nan_loss,
+    exploding_loss,
+    exploding_gradients,
+)
+EARLY_WARNING_CODES = frozenset({P.NAN_LOSS, P.EXPLODING_LOSS, P.EXPLODING_GRADIENTS})
+
+
+def early_warnings(bundle: ArtifactBundle) -> list[Analysis]:
+    """`EARLY_WARNING_RULES` on ``bundle``'s metrics so far: for a live, partial history.
+
+    No pipeline, no knowledge citations: milliseconds, and nothing when no train loss is logged.
+    """
+    if bundle.metrics is None or "train_loss" not in bundle.metrics:
+        return []
+    facts = TrainingFacts(curves(bundle.metrics), bundle.params, bundle)
+    return [item for rule in EARLY_WARNING_RULES for item in rule(facts)]

@@ -60,3 +60,29 @@ def finding(result: AnalysisResult, code: str) -> Any:
             if a.findings.code is not None and a.findings.code.value == code:
                 return a
     raise AssertionError(f"no {code} finding in {codes(result, 0)}")
+
+
+def lightning_rows(
+    loss: np.ndarray,
+    *,
+    steps_per_epoch: int,
+    every: int = 1,
+    val: np.ndarray | None = None,
+) -> list[dict[str, float]]:
+    """Rows as Lightning's CSVLogger writes them: a row per logged step with the step's
+    ``train_loss`` (``on_step=True``, every ``every`` steps), and at each epoch end a row with
+    ``val_loss`` (``val[epoch]``); each row holds only what was logged in it."""
+    rows: list[dict[str, float]] = []
+    for step, value in enumerate(loss):
+        epoch = step // steps_per_epoch
+        if (step + 1) % every == 0:
+            rows.append({"epoch": epoch, "step": step, "train_loss": float(value)})
+        if val is not None and (step + 1) % steps_per_epoch == 0:
+            rows.append({"epoch": epoch, "step": step, "val_loss": float(val[epoch])})
+    return rows
+
+
+def as_columns(rows: list[dict[str, float]]) -> dict[str, list[float | None]]:
+    """``rows`` as a mapping of lists, ``None`` where a row did not log the column."""
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    return {name: [row.get(name) for row in rows] for name in names}

@@ -124,9 +124,9 @@ def test_strong_imbalance_is_high_and_names_the_classes() -> None:
     assert item.findings.severity is Severity.HIGH
     assert "'cat' has 5000" in evidence and "'dog' 250" in evidence
     assert "ratio of 20" in evidence
-    # w_c = N / (K * n_c): 7250 / (3 * 250) = 9.667 for the rarest class
+    # w_c = N / (K * n_c): 7250 / (3 * 250) = 9.667 for the rarest class, advised as 9.7
     action = item.recommendations.action
-    assert "'dog' gets 9.667" in action
+    assert "'dog' gets 9.7" in action
     assert "1667 samples" in action  # a third of the majority
     assert "gamma 2" in action and "balanced accuracy" in action
     assert item.recommendations.targets == [T.CLASS_BALANCE, T.LOSS_FUNCTION, T.DATA_COLLECTION]

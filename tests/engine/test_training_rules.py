@@ -178,8 +178,8 @@ def test_learning_rate_from_params_shapes_the_advice() -> None:
         {"epoch": np.arange(50.0), "train_loss": loss}, params={"lr": 1e-8, "optimizer": "Adam"}
     )
     item = finding(result, "learning_rate_too_low")
-    assert "1e-08" in item.findings.evidence
-    assert "1e-07" in item.recommendations.action
+    assert "1e-8 (100000x below" in item.findings.evidence
+    assert "from 1e-8 to about 1e-7" in item.recommendations.action
 
 
 def test_unstable_training_spikes() -> None:

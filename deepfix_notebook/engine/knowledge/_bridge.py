@@ -27,15 +27,21 @@ from deepfix_notebook.engine.knowledge._corpus import KnowledgeEntry, load_corpu
 from deepfix_notebook.engine.knowledge._index import LexicalIndex, entry_text
 
 _RELEVANCE_DIGITS = 6
+# The requested query type is a preference, not a partition: an entry made for it has its BM25
+# score raised by this share, so it wins ties and near-ties (another type's entry must match
+# 25% better to rank above it) but a clearly stronger match of another type is not buried
+# below weak matches of the requested one (own choice).
+QUERY_TYPE_BOOST = 0.25
 
 
 class KnowledgeBridge:
     """Ranked search of the knowledge base, with a query cache.
 
     Ranking: entries of the requested domain and ``global`` ones (all entries for no domain or
-    ``global``), scored by BM25; entries made for the requested query type come first, the
-    others after them; ties go to the lower id. ``relevance_score`` is the BM25 score over the
-    best score of the query, so the best match has 1.0. The BM25 index is built on first use.
+    ``global``), scored by BM25, the score of entries made for the requested query type raised
+    by `QUERY_TYPE_BOOST`; ties go to the lower id. ``relevance_score`` is that score over the
+    best one of the query, so results come in falling relevance and the first has 1.0. The BM25
+    index is built on first use.
     """
 
     _default: ClassVar[KnowledgeBridge | None] = None
@@ -200,11 +206,13 @@ class KnowledgeBridge:
         ]
         if not candidates:
             return []
-        best = max(score for score, _ in candidates)
-        candidates.sort(
-            key=lambda pair: (query_type not in pair[1].query_types, -pair[0], pair[1].id)
-        )
-        return [[e.id, round(score / best, _RELEVANCE_DIGITS)] for score, e in candidates]
+        boosted = [
+            (score * (1 + QUERY_TYPE_BOOST) if query_type in e.query_types else score, e)
+            for score, e in candidates
+        ]
+        best = max(score for score, _ in boosted)
+        boosted.sort(key=lambda pair: (-pair[0], pair[1].id))
+        return [[e.id, round(score / best, _RELEVANCE_DIGITS)] for score, e in boosted]
 
 
 def _in_domain(entry: KnowledgeEntry, domain: str) -> bool:
