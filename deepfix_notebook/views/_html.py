@@ -163,7 +163,11 @@ def _findings(result: AnalysisResult, table: MetricsTable | None) -> str:
             out.append(_finding(item, table))
             shown += 1
     if not shown:
-        out.append("<p>No problems found.</p>")
+        complete = result.agent_results and not any(a.error_message for a in result.agent_results)
+        if complete and result.status.value != "failed":
+            out.append("<p>No problems found.</p>")
+        else:  # nothing ran, or not everything: absence of findings says nothing
+            out.append("<p>No findings: the analysis did not complete (see above).</p>")
     return "".join(out)
 
 

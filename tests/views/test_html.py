@@ -239,7 +239,8 @@ def test_failed_result_without_agents_renders() -> None:
     )
     html = analysis_html(failed)
     assert_safe(html)
-    assert "No problems found." in html and "df-st-failed" in html
+    assert "No problems found." not in html and "df-st-failed" in html
+    assert "did not complete" in html
 
 
 def test_analysis_rejects_too_few_points(analysed: tuple[AnalysisResult, MetricsTable]) -> None:
