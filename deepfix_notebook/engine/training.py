@@ -391,6 +391,12 @@ def _explosion(curve: Curve) -> tuple[float, int, int, bool] | None:
     return float(rise[peak]), best, peak, ended_high
 
 
+def _worst_at_end(values: FloatArray, share: float = 0.1) -> bool:
+    """Whether the highest value lies in the last ``share`` of the points."""
+    k = max(1, int(np.ceil(values.size * share)))
+    return int(np.argmax(values)) >= values.size - k
+
+
 def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
     curve = _finite_prefix(facts.loss)
     found = _explosion(curve)
@@ -400,6 +406,9 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
     if rise < EXPLODE_RISE and not ended_high:
         return []
     values = curve.points
+    # An explosion whose worst point is in the last stretch was still under way when the run
+    # ended: the span measure (which grows with the explosion) must not call it "came back".
+    ended_high = ended_high or (rise >= EXPLODE_RISE and _worst_at_end(values))
     severity = (
         Severity.HIGH if ended_high or facts.loss.first_nonfinite is not None else Severity.MEDIUM
     )
@@ -410,11 +419,12 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
             if values[best] > 0
             else f"{curve.display} rose from {fmt(values[best])} to {fmt(values[peak])}"
         )
-        evidence += (
-            f" and ended at {fmt(curve.tail())}."
-            if ended_high
-            else f"; it came back to {fmt(curve.tail())} by the end."
-        )
+        if _worst_at_end(values):
+            evidence += f" and was still climbing when the run ended ({fmt(values[-1])})."
+        elif ended_high:
+            evidence += f" and ended at {fmt(curve.tail())}."
+        else:
+            evidence += f"; it came back to {fmt(curve.tail())} by the end."
         last = peak
     else:
         low = int(np.argmin(values))
