@@ -1,9 +1,10 @@
 """Browser fixtures: a real JupyterLab server and Debian's Chromium driven by Playwright.
 
 ``jupyterlab`` starts ``python -m jupyter lab`` on 127.0.0.1 (no token, no password) over a temp
-copy of ``examples/``, with every Jupyter and IPython directory in a temp dir, and yields its base
-URL. ``browser_page`` is a Playwright page in the Chromium on PATH (``scripts/install-system.sh``
-installs it); Playwright's own browser download (``playwright install``) is never used.
+copy of ``examples/``, with every Jupyter and IPython directory in a temp dir, and yields a
+``JupyterLabServer`` (its URL, directories, log, and the clean-up tests share). ``browser_page``
+is a Playwright page in the Chromium on PATH (``scripts/install-system.sh`` installs it);
+Playwright's own browser download (``playwright install``) is never used.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class _JupyterLab:
             ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc"),
         )
         home = base / "home"
-        dirs = {
+        self.dirs = dirs = {
             "JUPYTER_CONFIG_DIR": home / "jupyter-config",
             "JUPYTER_DATA_DIR": home / "jupyter-data",
             "JUPYTER_RUNTIME_DIR": home / "jupyter-runtime",
@@ -157,9 +158,42 @@ class JupyterLabServer:
     url: str
     root: Path
     stderr: Path
+    config_dir: Path  # the server's JUPYTER_CONFIG_DIR
+    data_dir: Path  # its JUPYTER_DATA_DIR (the notebook signatures that make a notebook trusted)
 
     def logtail(self, lines: int = 60) -> str:
         return tail(self.stderr, lines)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """The server's kernel sessions (``GET /api/sessions``)."""
+        with urllib.request.urlopen(f"{self.url}/api/sessions", timeout=5) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def extension_disabled(self, name: str) -> Iterator[None]:
+        """Pages loaded meanwhile run without the labextension ``name``, as after ``jupyter
+        labextension disable --level=user`` (the server reads ``labconfig/page_config.json`` on
+        every page load); the global installation is left alone."""
+        config = self.config_dir / "labconfig" / "page_config.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps({"disabledExtensions": {name: True}}), encoding="utf-8")
+        try:
+            yield
+        finally:
+            config.unlink()
+
+    def leave_clean(self, page: Any, paths: list[str]) -> None:
+        """Stop the kernels opened for ``paths`` and reset the workspace: the server is shared by
+        the session's browser tests, and would otherwise reopen these tabs in theirs."""
+        xsrf = next((c["value"] for c in page.context.cookies() if c["name"] == "_xsrf"), "")
+        for session in self.sessions():
+            if session["path"] in paths:
+                page.request.delete(
+                    f"{self.url}/api/sessions/{session['id']}", headers={"X-XSRFToken": xsrf}
+                )
+        page.goto(f"{self.url}/lab?reset", wait_until="domcontentloaded")
+        page.locator(".jp-LabShell").wait_for(state="visible", timeout=45_000)
+        page.wait_for_timeout(1000)  # the reset workspace is saved after the shell is up
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +207,13 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabS
         server.stop()
         pytest.fail(str(exc), pytrace=False)
     try:
-        yield JupyterLabServer(server.url, server.root, server.stderr)
+        yield JupyterLabServer(
+            server.url,
+            server.root,
+            server.stderr,
+            config_dir=server.dirs["JUPYTER_CONFIG_DIR"],
+            data_dir=server.dirs["JUPYTER_DATA_DIR"],
+        )
     finally:
         server.stop()
 

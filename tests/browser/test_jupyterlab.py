@@ -1,102 +1,248 @@
 """End to end in a real browser: JupyterLab runs ``examples/notebooks/analyze_example.ipynb``.
 
 A person's path: open the notebook, wait for the kernel, Run > Run All Cells, then read the
-DeepFix output. With widgets (ipywidgets + plotly in the kernel and JupyterLab) the output is the
-interactive ``.deepfix-widget`` with a Plotly figure; without them, the self-contained HTML view
-``.deepfix-view`` with inline SVG curves. Either must show the findings and a chart.
+DeepFix output. With the DeepFix labextension (installed by ``pip install``) JupyterLab draws the
+output natively from its JSON (``.jp-DeepFix-analysis``), live and after the notebook is saved and
+reopened, where the ipywidgets view it also carries would read "Error displaying widget: model
+not found". With the extension disabled, the interactive ``.deepfix-widget`` (ipywidgets + a
+Plotly figure) shows instead, as in frontends without the extension that have widgets.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
+from nbformat.sign import NotebookNotary
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
-NOTEBOOK = "notebooks/analyze_example.ipynb"
-DEEPFIX_OUTPUT = ".jp-OutputArea-output .deepfix-view, .jp-OutputArea-output .deepfix-widget"
+EXAMPLE = "notebooks/analyze_example.ipynb"
+EXTENSION = "deepfix-notebook"
+MIME_ANALYSIS = "application/vnd.deepfix.analysis+json"
+MIME_WIDGET = "application/vnd.jupyter.widget-view+json"
+NATIVE = f'.jp-OutputArea-output[data-mime-type="{MIME_ANALYSIS}"] .jp-DeepFix-analysis'
+WIDGET_ERROR = "Error displaying widget"
 KERNEL_TIMEOUT_MS = 45_000
 OUTPUT_TIMEOUT_MS = 45_000
 
 
-def test_analyze_example_notebook_renders_findings_and_chart(
-    jupyterlab: Any, browser_page: Any
-) -> None:
-    page = browser_page.page
-    started = time.monotonic()
-    try:
-        page.goto(f"{jupyterlab.url}/lab/tree/{NOTEBOOK}", wait_until="domcontentloaded")
-        notebook = page.locator(".jp-NotebookPanel").first
-        notebook.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
-        cells = notebook.locator(".jp-Notebook .jp-Cell")
-        cells.nth(3).wait_for(state="attached", timeout=KERNEL_TIMEOUT_MS)
-        assert cells.count() == 4
+def _copy_example(jupyterlab: Any, name: str) -> str:
+    """A fresh copy of the example next to it (``../runs`` still resolves); its server path."""
+    path = f"notebooks/{name}"
+    shutil.copy(jupyterlab.root / EXAMPLE, jupyterlab.root / path)
+    return path
 
-        # The kernel is started and idle: the status bar reads "Python 3 (ipykernel) | Idle"
-        # (the toolbar's indicator alone says idle before any kernel is attached).
-        status = page.locator(".jp-StatusBar-Widget").get_by_text(re.compile(r"\| Idle\s*$"))
-        status.first.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
 
-        # Collapse the file browser, so the notebook gets the width (cosmetic only).
-        left_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
-        if left_tab.count():
-            left_tab.first.click()
+def _open_with_idle_kernel(page: Any, url: str, path: str, *, reset: bool = True) -> Any:
+    """Open ``path`` and wait until its kernel is started and idle; the notebook's cells."""
+    page.goto(f"{url}/lab/tree/{path}{'?reset' if reset else ''}", wait_until="domcontentloaded")
+    notebook = page.locator(".jp-NotebookPanel").first
+    notebook.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    cells = notebook.locator(".jp-Notebook .jp-Cell")
+    cells.nth(3).wait_for(state="attached", timeout=KERNEL_TIMEOUT_MS)
+    assert cells.count() == 4
+    # The status bar reads "Python 3 (ipykernel) | Idle" (the toolbar's indicator alone says idle
+    # before any kernel is attached).
+    status = page.locator(".jp-StatusBar-Widget").get_by_text(re.compile(r"\| Idle\s*$"))
+    status.first.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    # Collapse the file browser, so the notebook gets the width (cosmetic only).
+    left_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    if left_tab.count():
+        left_tab.first.click()
+    return cells
 
-        # Run > Run All Cells, from the menu bar as a person would.
-        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^Run All Cells")).click()
 
-        # DeepFix's output: the widget or the static view, in cell 3's output.
-        output = cells.nth(2).locator(DEEPFIX_OUTPUT).first
-        output.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
-        assert cells.nth(2).locator(".deepfix-error").count() == 0, cells.nth(2).inner_text()
+def _menu(page: Any, menu: str, item: str) -> None:
+    """``menu`` > ``item`` from the menu bar, as a person would."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{re.escape(menu)}$")).click()
+    label = re.compile(f"^{re.escape(item)}$")  # "Save Notebook", not "Save Notebook As…"
+    page.locator(".lm-Menu:visible .lm-Menu-itemLabel", has_text=label).click()
 
-        # The findings: the run overfits, and the output says so.
-        text = output.inner_text()
-        assert "overfitting" in text.lower(), text[:2000]
 
-        # A chart: inline SVG curves (static view) or a drawn Plotly figure (widget).
-        # (Selectors inside a locator are matched within it: no ".deepfix-widget" prefix.)
-        widget = bool(output.evaluate("e => e.classList.contains('deepfix-widget')"))
-        if widget:
-            output.locator(".js-plotly-plot").first.wait_for(timeout=OUTPUT_TIMEOUT_MS)
-            traces = output.locator(".js-plotly-plot .scatterlayer .trace")
-            traces.first.wait_for(state="attached", timeout=OUTPUT_TIMEOUT_MS)
-            assert traces.count() >= 2  # train and val loss at least
-        else:
-            output.locator("svg").first.wait_for(timeout=OUTPUT_TIMEOUT_MS)
-            assert output.locator("svg path, svg polyline").count() > 0
+def _check_summary_cell(page: Any, cells: Any) -> None:
+    """``deepfix_result.summary`` (cell 4) shows the summary's text, and nothing went to stderr."""
+    summary = cells.nth(3).locator(".jp-OutputArea-output").first
+    summary.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
+    text = summary.inner_text().strip()
+    assert summary.get_attribute("data-mime-type") == "text/plain", text
+    assert text[:1] in {"'", '"'}, text  # a str's repr, not an error
+    assert len(text.strip("'\"")) > 20, text
+    assert page.locator('.jp-OutputArea-output[data-mime-type*="stderr"]').count() == 0
 
-        # `deepfix_result.summary`: cell 4 shows the summary's text, no error.
-        summary = cells.nth(3).locator(".jp-OutputArea-output").first
-        summary.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
-        summary_text = summary.inner_text().strip()
-        assert summary.get_attribute("data-mime-type") == "text/plain", summary_text
-        assert summary_text[:1] in {"'", '"'}, summary_text  # a str's repr, not an error
-        assert len(summary_text.strip("'\"")) > 20, summary_text
-        assert page.locator('.jp-OutputArea-output[data-mime-type*="stderr"]').count() == 0
 
-        # For the screenshot: the widget's findings list at the top, its figure below; the
-        # static view from its top (header, curves, then the findings).
-        findings = output.locator(".deepfix-findings")
-        top = findings.first if widget and findings.count() else output
-        top.evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(300)  # let Plotly finish resizing after the scroll
-    except BaseException:
-        print(f"JupyterLab's log (last lines):\n{jupyterlab.log_tail()}")
-        print("browser errors:\n" + "\n".join(browser_page.errors))
-        raise
-    finally:
-        try:
-            shot = browser_page.screenshot("jupyterlab-analysis.png")
-            print(f"screenshot: {shot} ({time.monotonic() - started:.1f} s)")
-        except Exception as error:  # never hide the test's own failure
-            print(f"no screenshot: {error}")
+def _check_native_analysis(cell: Any) -> Any:
+    """The cell's output is the extension's view of the overfitting run: findings and curves."""
+    view = cell.locator(NATIVE).first
+    view.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
+    assert cell.locator(".deepfix-error").count() == 0, cell.inner_text()
+    # Neither the widget nor the HTML fallback: one output, drawn from the JSON.
+    assert cell.locator(".jp-OutputArea-output").count() == 1
+    assert cell.locator(".deepfix-widget, .jupyter-widgets, .deepfix-view").count() == 0
+    codes = view.locator(".jp-DeepFix-finding").evaluate_all("e => e.map(i => i.dataset.code)")
+    assert "overfitting" in codes, codes
+    assert view.locator(".jp-DeepFix-chart svg").count() == 2  # loss, accuracy
+    assert view.locator(".jp-DeepFix-chart polyline").count() >= 4
+    assert view.locator(".jp-DeepFix-filters select").count() == 3
+    return view
 
+
+def _report(jupyterlab: Any, browser_page: Any) -> None:
+    print(f"JupyterLab's log (last lines):\n{jupyterlab.logtail()}")
+    print("browser errors:\n" + "\n".join(browser_page.errors))
+
+
+def _shoot(browser_page: Any, top: Any, name: str) -> None:
+    top.evaluate("e => e.scrollIntoView({block: 'start'})")
+    browser_page.page.wait_for_timeout(300)  # let Plotly finish resizing after the scroll
+    print(f"screenshot: {browser_page.screenshot(name)}")
+
+
+def _no_deepfix_errors(browser_page: Any) -> None:
     deepfix_errors = [e for e in browser_page.errors if "deepfix" in e.lower()]
     assert not deepfix_errors, "\n".join(deepfix_errors)
     if browser_page.errors:
         print("console errors (not DeepFix's):\n" + "\n".join(browser_page.errors))
+
+
+def test_analyze_example_notebook_renders_natively(jupyterlab: Any, browser_page: Any) -> None:
+    page = browser_page.page
+    path = _copy_example(jupyterlab, "analyze_native.ipynb")
+    started = time.monotonic()
+    try:
+        cells = _open_with_idle_kernel(page, jupyterlab.url, path)
+        _menu(page, "Run", "Run All Cells")
+        view = _check_native_analysis(cells.nth(2))
+        _check_summary_cell(page, cells)
+        _shoot(browser_page, view, "jupyterlab-analysis.png")
+    except BaseException:
+        _report(jupyterlab, browser_page)
+        raise
+    finally:
+        print(f"{time.monotonic() - started:.1f} s")
+        jupyterlab.leave_clean(page, [path])
+    _no_deepfix_errors(browser_page)
+
+
+@pytest.fixture
+def without_extension(jupyterlab: Any) -> Iterator[None]:
+    with jupyterlab.extension_disabled(EXTENSION):
+        yield
+
+
+def test_without_the_extension_the_widget_shows(
+    jupyterlab: Any, without_extension: None, browser_page: Any
+) -> None:
+    """What JupyterLab shows after ``SKIP_JUPYTER_BUILDER=1 pip install .`` (or with the
+    extension disabled), and frontends with widgets but not the extension: ``AnalysisWidget``."""
+    page = browser_page.page
+    path = _copy_example(jupyterlab, "analyze_widget.ipynb")
+    started = time.monotonic()
+    try:
+        cells = _open_with_idle_kernel(page, jupyterlab.url, path)
+        disabled = page.evaluate(
+            "JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+            ".disabledExtensions"
+        )
+        assert EXTENSION in disabled, disabled
+        _menu(page, "Run", "Run All Cells")
+        widget = cells.nth(2).locator(".jp-OutputArea-output .deepfix-widget").first
+        widget.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
+        assert cells.nth(2).locator(".jp-DeepFix, .deepfix-view").count() == 0
+        assert "overfitting" in widget.inner_text().lower()
+        # Its filters and findings list, and a drawn Plotly figure.
+        assert widget.locator(".widget-dropdown select").count() == 4
+        assert widget.locator(".deepfix-findings select option").count() >= 2
+        widget.locator(".js-plotly-plot").first.wait_for(timeout=OUTPUT_TIMEOUT_MS)
+        traces = widget.locator(".js-plotly-plot .scatterlayer .trace")
+        traces.first.wait_for(state="attached", timeout=OUTPUT_TIMEOUT_MS)
+        assert traces.count() >= 2  # train and val loss at least
+        _check_summary_cell(page, cells)
+        _shoot(browser_page, widget.locator(".deepfix-findings").first, "jupyterlab-widget.png")
+    except BaseException:
+        _report(jupyterlab, browser_page)
+        raise
+    finally:
+        print(f"{time.monotonic() - started:.1f} s")
+        jupyterlab.leave_clean(page, [path])
+    _no_deepfix_errors(browser_page)
+
+
+def _saved_outputs(file: Path, timeout_s: float = 20) -> list[dict[str, Any]]:
+    """The outputs of the notebook's analysis cell on disk, once the save has written them."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        notebook = json.loads(file.read_text(encoding="utf-8"))
+        outputs: list[dict[str, Any]] = notebook["cells"][2].get("outputs", [])
+        if outputs or time.monotonic() > deadline:
+            return outputs
+        time.sleep(0.25)
+
+
+def test_a_saved_live_analysis_renders_natively_when_reopened(
+    jupyterlab: Any, browser_page: Any
+) -> None:
+    """The user's own notebook, saved after a live ``%deepfix analyze``, reopened with a new
+    kernel: the saved widget view has no model any more; the native view draws the JSON."""
+    page = browser_page.page
+    path = _copy_example(jupyterlab, "analyze_reopened.ipynb")
+    file = jupyterlab.root / path
+    started = time.monotonic()
+    try:
+        cells = _open_with_idle_kernel(page, jupyterlab.url, path)
+        _menu(page, "Run", "Run All Cells")
+        _check_native_analysis(cells.nth(2))  # live: the extension wins over the widget
+        _check_summary_cell(page, cells)
+        _shoot(browser_page, cells.nth(2), "jupyterlab-reopen-live.png")
+
+        _menu(page, "File", "Save Notebook")
+        outputs = _saved_outputs(file)
+        # The case that broke: a trusted notebook whose output names a widget of the old kernel.
+        [data] = [o["data"] for o in outputs if MIME_ANALYSIS in o.get("data", {})]
+        assert {MIME_ANALYSIS, MIME_WIDGET, "text/html", "text/plain"} <= set(data)
+        saved = nbformat.read(file, as_version=4)
+        assert NotebookNotary(data_dir=str(jupyterlab.data_dir)).check_signature(saved)
+
+        _menu(page, "Kernel", "Shut Down Kernel")
+        deadline = time.monotonic() + 20
+        while [s for s in jupyterlab.sessions() if s["path"] == path]:
+            assert time.monotonic() < deadline, "the kernel was not shut down"
+            time.sleep(0.25)
+
+        page.reload(wait_until="domcontentloaded")  # reopens the notebook, with a new kernel
+        cells = _open_with_idle_kernel(page, jupyterlab.url, path, reset=False)
+        view = _check_native_analysis(cells.nth(2))
+        assert [s for s in jupyterlab.sessions() if s["path"] == path]  # a new kernel is up
+        # The widget manager has answered for the saved widget by now (it does once the kernel
+        # is idle); give it a moment more, then no "Error displaying widget" anywhere.
+        page.wait_for_timeout(2000)
+        body = page.evaluate("document.body.innerText")
+        assert WIDGET_ERROR not in body, body[:3000]
+
+        # Still interactive: only the medium findings after filtering; opening one lights its band.
+        view.locator(".jp-DeepFix-filters select[name=severity]").select_option("medium")
+        shown = view.locator(".jp-DeepFix-finding:visible")
+        assert shown.count() >= 1
+        severities = shown.evaluate_all("e => e.map(i => i.dataset.severity)")
+        assert set(severities) == {"medium"}, severities
+        overfitting = view.locator('.jp-DeepFix-finding[data-code="overfitting"]').first
+        overfitting.locator("summary").click()
+        assert view.locator(".jp-DeepFix-band.jp-mod-active").count() >= 1
+        _shoot(browser_page, view, "jupyterlab-reopened.png")
+        _shoot(
+            browser_page, view.locator(".jp-DeepFix-findings"), "jupyterlab-reopened-findings.png"
+        )
+    except BaseException:
+        _report(jupyterlab, browser_page)
+        raise
+    finally:
+        print(f"{time.monotonic() - started:.1f} s")
+        jupyterlab.leave_clean(page, [path])
+    _no_deepfix_errors(browser_page)
