@@ -1,7 +1,8 @@
 """Display objects: results that render as rich output wherever they are shown.
 
-Each implements ``_repr_mimebundle_`` with the DeepFix JSON type (the JupyterLab extension
-renders it even in a saved notebook), self-contained escaped HTML, and plain text.
+Each implements ``_repr_mimebundle_`` with the bundle `views` builds: the DeepFix JSON type (the
+JupyterLab extension renders it even in a saved notebook), self-contained escaped HTML, and plain
+text.
 """
 
 from __future__ import annotations
@@ -12,11 +13,27 @@ from typing import Any
 
 from deepfix_notebook.artifacts import MetricsTable
 from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
+from deepfix_notebook.views import (
+    MIME_ANALYSIS,
+    MIME_COMPARISON,
+    MIME_KNOWLEDGE,
+    PAYLOAD_VERSION,
+    analysis_bundle,
+    analysis_payload,
+    comparison_bundle,
+    comparison_payload,
+    knowledge_bundle,
+)
 
-MIME_ANALYSIS = "application/vnd.deepfix.analysis+json"
-MIME_COMPARISON = "application/vnd.deepfix.comparison+json"
-MIME_KNOWLEDGE = "application/vnd.deepfix.knowledge+json"
-PAYLOAD_VERSION = 1
+__all__ = [
+    "MIME_ANALYSIS",
+    "MIME_COMPARISON",
+    "MIME_KNOWLEDGE",
+    "PAYLOAD_VERSION",
+    "AnalysisView",
+    "ComparisonView",
+    "KnowledgeView",
+]
 
 
 @dataclass
@@ -28,22 +45,10 @@ class AnalysisView:
     max_points: int = 1000
 
     def payload(self) -> dict[str, Any]:
-        from deepfix_notebook.views import curves_payload
-
-        return {
-            "version": PAYLOAD_VERSION,
-            "result": self.result.model_dump(mode="json"),
-            "curves": None if self.table is None else curves_payload(self.table, self.max_points),
-        }
+        return analysis_payload(self.result, self.table, max_points=self.max_points)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from deepfix_notebook.views import analysis_html, render_analysis
-
-        return {
-            MIME_ANALYSIS: self.payload(),
-            "text/html": analysis_html(self.result, self.table),
-            "text/plain": render_analysis(self.result),
-        }
+        return analysis_bundle(self.result, self.table, max_points=self.max_points)
 
     def figure(self, highlight: int | None = None) -> Any:
         """The run's curves as a Plotly figure with every finding's region shaded."""
@@ -66,30 +71,24 @@ class ComparisonView:
     max_points: int = 500
 
     def payload(self) -> dict[str, Any]:
-        from deepfix_notebook.views import curves_payload
-
-        return {
-            "version": PAYLOAD_VERSION,
-            "metric": self.metric,
-            "align": self.align,
-            "results": {k: r.model_dump(mode="json") for k, r in self.results.items()},
-            "params": {k: dict(v) for k, v in self.params.items()},
-            "curves": {
-                k: curves_payload(t, self.max_points, only=[self.metric, "train_loss"])
-                for k, t in self.tables.items()
-            },
-        }
+        return comparison_payload(
+            self.results,
+            self.tables,
+            self.params,
+            metric=self.metric,
+            align=self.align,
+            max_points=self.max_points,
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from deepfix_notebook.views import comparison_html, render_comparison
-
-        return {
-            MIME_COMPARISON: self.payload(),
-            "text/html": comparison_html(
-                self.results, self.tables, self.params, metric=self.metric, align=self.align
-            ),
-            "text/plain": render_comparison(self.results, self.params),
-        }
+        return comparison_bundle(
+            self.results,
+            self.tables,
+            self.params,
+            metric=self.metric,
+            align=self.align,
+            max_points=self.max_points,
+        )
 
 
 @dataclass
@@ -99,10 +98,4 @@ class KnowledgeView:
     response: KnowledgeResponse
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from deepfix_notebook.views import knowledge_html, render_knowledge
-
-        return {
-            MIME_KNOWLEDGE: self.response.model_dump(mode="json"),
-            "text/html": knowledge_html(self.response),
-            "text/plain": render_knowledge(self.response),
-        }
+        return knowledge_bundle(self.response)

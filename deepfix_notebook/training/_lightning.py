@@ -232,13 +232,12 @@ class DeepFixCallback(Callback):
         self.run.tracking_uri = store(uri)
         try:
             analyze(self.run, self.settings, uri)
-            if self.run.monitor is not None:
-                self.run.monitor.close(self.run, self.run.result)
-            if self.verbose:
-                self._present()
         finally:
+            self.run.close_monitor(show=self.verbose)
             if self.run.request_id is None:
                 self.settings.close()
+        if self.verbose:
+            self._present()
 
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         if not trainer.is_global_zero or self._done:
@@ -247,6 +246,7 @@ class DeepFixCallback(Callback):
         self._describe_dataset()
         uri, status = self._destination(trainer)
         save_failed(self.run, uri, status="FAILED" if status else None)
+        self.run.close_monitor(exception)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -323,15 +323,18 @@ class DeepFixCallback(Callback):
         )
 
     def _present(self) -> None:
-        """The result where the user looks: the analysis view in a notebook, text elsewhere."""
-        monitor = self.run.monitor
-        surface = monitor.surface if monitor is not None else LogSurface()
+        """What the monitor's end did not show: where the analysis went (async, off), or the
+        result when the monitor was turned off by an error (else `TrackedRun.close_monitor`
+        shows it, in place of the live view)."""
         run = self.run
         if run.result is not None:
-            from deepfix_notebook.training._monitor import _table
+            if run.monitor is None:
+                from deepfix_notebook.training._monitor import _table
 
-            surface.final(run.result, _table(run))
-        elif run.request_id is not None:
+                LogSurface().final(run.result, _table(run))
+            return
+        surface = run.monitor.surface if run.monitor is not None else LogSurface()
+        if run.request_id is not None:
             surface.note(
                 f"DeepFix: analysis {run.request_id} of MLflow run {run.run_id} submitted; "
                 "callback.wait() returns it."

@@ -8,6 +8,10 @@ logger. A high-severity warning whose code is in ``stop_on`` asks the loop to st
 Work is throttled so that monitoring stays cheap: the live view updates at most twice a second,
 and checks take at most ``CHECK_BUDGET`` of the wall time and updates ``RENDER_BUDGET`` (an
 update that took 30 ms waits 1.5 s before the next). A metric turning NaN/Inf is checked at once.
+
+When training ends (finished, stopped or failed) the live output is replaced in place, once, by a
+static one: the analysis itself when it is shown there, else the final curves as self-contained
+HTML. A saved notebook then shows the end of the run in any frontend, with no kernel or plotly.js.
 """
 
 from __future__ import annotations
@@ -111,18 +115,25 @@ class Surface(Protocol):
 
     def warn(self, item: Analysis, shown: list[Analysis], stop: Analysis | None) -> None: ...
 
-    def curves(self, table: MetricsTable, result: AnalysisResult | None, status: str) -> None: ...
+    def curves(self, table: MetricsTable, result: AnalysisResult | None, status: str) -> None:
+        """The live view, updated while training."""
+        ...
+
+    def end(self, table: MetricsTable, result: AnalysisResult, title: str, status: str) -> None:
+        """Training ended: the final curves, ``result``'s findings shaded, made static."""
+        ...
 
     def final(self, result: AnalysisResult, table: MetricsTable | None) -> None:
-        """The finished analysis."""
+        """The finished analysis (in a notebook in place of the live view)."""
         ...
 
     def note(self, text: str) -> None: ...
 
 
 class LogSurface:
-    """Outside a notebook: each warning as one log record of the ``deepfix_notebook`` logger
-    (shown on stderr when logging is not configured); no curves."""
+    """Outside a notebook (or without the live view): each warning as one log record of the
+    ``deepfix_notebook`` logger (shown on stderr when logging is not configured); no curves. The
+    finished analysis is printed as text, or displayed as its full bundle in a notebook."""
 
     live = False
 
@@ -142,7 +153,18 @@ class LogSurface:
     def curves(self, table: MetricsTable, result: AnalysisResult | None, status: str) -> None:
         return None
 
+    def end(self, table: MetricsTable, result: AnalysisResult, title: str, status: str) -> None:
+        return None
+
     def final(self, result: AnalysisResult, table: MetricsTable | None) -> None:
+        if in_notebook():  # live=False in a notebook
+            from IPython.display import display as ipython_display
+
+            from deepfix_notebook.views import analysis_bundle
+
+            display: Callable[..., Any] = ipython_display
+            display(analysis_bundle(result, table), raw=True)
+            return
         from deepfix_notebook.views import render_analysis
 
         print(render_analysis(result))
@@ -152,8 +174,9 @@ class LogSurface:
 
 
 class NotebookSurface:
-    """In a notebook: one output with the curves (a Plotly figure, updated in place) and one
-    with the warnings so far. ``display`` is IPython's ``display`` (injectable for tests)."""
+    """In a notebook: one output with the curves (a Plotly figure, updated in place; static HTML,
+    or the analysis, once training ended) and one with the warnings so far. ``display`` is
+    IPython's ``display`` (injectable for tests)."""
 
     live = True
 
@@ -172,13 +195,17 @@ class NotebookSurface:
         self._show("warnings", {"text/html": warnings_html(shown, stop)})
 
     def curves(self, table: MetricsTable, result: AnalysisResult | None, status: str) -> None:
-        self._show("curves", curves_bundle(table, result, status))
+        self._show("curves", figure_bundle(table, result, status))
+
+    def end(self, table: MetricsTable, result: AnalysisResult, title: str, status: str) -> None:
+        from deepfix_notebook.views import curves_bundle
+
+        self._show("curves", curves_bundle(table, result, title=title, status=status))
 
     def final(self, result: AnalysisResult, table: MetricsTable | None) -> None:
-        from deepfix_notebook.views import analysis_html, render_analysis
+        from deepfix_notebook.views import analysis_bundle
 
-        bundle = {"text/html": analysis_html(result, table), "text/plain": render_analysis(result)}
-        self._display(bundle, raw=True)
+        self._show("curves", analysis_bundle(result, table))
 
     def note(self, text: str) -> None:
         self._display({"text/plain": text, "text/html": html.escape(text)}, raw=True)
@@ -243,15 +270,41 @@ class LiveMonitor:
         if render:
             self.renders.run(lambda: self._render(run, current(), None))
 
-    def close(self, run: TrackedRun, result: AnalysisResult | None = None) -> None:
-        """A last check and, in a notebook, the final curves (with ``result``'s findings)."""
-        if not run.rows:
-            return
-        table = _table(run)
+    def close(
+        self,
+        run: TrackedRun,
+        result: AnalysisResult | None = None,
+        *,
+        error: BaseException | None = None,
+        show: bool = False,
+    ) -> None:
+        """Training ended (``error``: it raised): a last check, then the live view made static.
+
+        With ``show`` and a ``result``, the analysis takes the live view's place (printed outside
+        a notebook); otherwise the final curves, with ``result``'s findings (or the early
+        warnings) shaded, replace the live figure.
+        """
+        table = _table(run) if run.rows else None
         self._seen_rows, self._seen_revision = len(run.rows), run.revision
         self._check(run, table)
-        if self.surface.live:
-            self._render(run, table, result)
+        if show and result is not None:
+            self.surface.final(result, table)
+        elif self.surface.live and table is not None:
+            if result is None:
+                result = live_result(self.warnings, run.run_id or run.name or "live")
+            title = f"DeepFix training of {run.name}" if run.name else "DeepFix training"
+            status = f"{self._ending(error)}; {status_line(run, table)}"
+            self.surface.end(table, result, title, status)
+
+    def _ending(self, error: BaseException | None) -> str:
+        if isinstance(error, KeyboardInterrupt):
+            return "Training interrupted"
+        if error is not None:
+            return f"Training failed ({type(error).__name__})"
+        if self.stop_reason is not None:
+            code = self.stop_reason.findings.code
+            return f"Training stopped early ({code.value if code else 'stop_on'})"
+        return "Training finished"
 
     def _new_nonfinite(self, rows: list[dict[str, float | None]]) -> bool:
         found = False
@@ -346,7 +399,7 @@ def status_line(run: TrackedRun, table: MetricsTable) -> str:
     return f"{where}: {', '.join(values)}"
 
 
-def curves_bundle(
+def figure_bundle(
     table: MetricsTable, result: AnalysisResult | None, status: str
 ) -> dict[str, Any]:
     """The live figure as a Plotly mime bundle (plus a text line); the text alone without

@@ -8,9 +8,10 @@
                 break
 
 While the block runs, a live monitor checks the history for early warnings (and, in a notebook,
-shows the curves). On exit the artifacts are written to MLflow (the configured store, else the
-local one) and the run is analysed; an exception inside the block still saves what was logged,
-marks the run failed and is re-raised.
+shows the curves; once the run ends, as static HTML with the findings shaded). On exit the
+artifacts are written to MLflow (the configured store, else the local one) and the run is
+analysed; an exception inside the block still saves what was logged, marks the run failed and is
+re-raised.
 """
 
 from __future__ import annotations
@@ -179,6 +180,17 @@ class TrackedRun:
             logger.warning("DeepFix live monitor turned off after an error: %r", error)
             self.monitor = None
 
+    def close_monitor(self, error: BaseException | None = None, *, show: bool = False) -> None:
+        """The end of training for the live monitor (`LiveMonitor.close`); never raises, so a
+        display problem cannot hide the run's own outcome (the monitor, with the warnings and
+        ``stop_reason``, is kept)."""
+        if self.monitor is None:
+            return
+        try:
+            self.monitor.close(self, self.result, error=error, show=show)
+        except Exception as failure:
+            logger.warning("DeepFix live monitor could not show the end of the run: %r", failure)
+
 
 def log(step: int | None = None, epoch: float | None = None, **metrics: Any) -> None:
     """Log metrics to the innermost active `track` (or ``%%deepfix`` cell)."""
@@ -253,9 +265,10 @@ def track(
         token = _active.set(run)
         try:
             yield run
-        except BaseException:
+        except BaseException as error:
             _active.reset(token)
             save_failed(run, tracking_uri)
+            run.close_monitor(error)
             raise
         _active.reset(token)
         if run.rows:
@@ -263,9 +276,8 @@ def track(
     run.tracking_uri = store(tracking_uri)
     try:
         analyze(run, settings, tracking_uri)
-        if run.monitor is not None:
-            run.monitor.close(run, run.result)
     finally:
+        run.close_monitor()
         if run.request_id is None:
             settings.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from deepfix_notebook.artifacts import list_runs, load_mlflow_run  # noqa: E402
 from deepfix_notebook.backends import ServerUnreachableWarning  # noqa: E402
 from deepfix_notebook.client import DeepFixConnectionError  # noqa: E402
 from deepfix_notebook.training._monitor import NotebookSurface  # noqa: E402
+from deepfix_notebook.views import MIME_ANALYSIS  # noqa: E402
 
+PLOTLY = "application/vnd.plotly.v1+json"
 pytestmark = pytest.mark.filterwarnings(
     "ignore::UserWarning:lightning", "ignore::DeprecationWarning", "ignore::FutureWarning"
 )
@@ -62,6 +65,16 @@ class Classifier(pl.LightningModule):
         }
 
 
+class Slow(pl.Callback):
+    """Makes each training step last ``seconds`` (so a live view has time to show)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_train_batch_end(self, *args: Any) -> None:
+        time.sleep(self.seconds)
+
+
 def data(n: int = 192, seed: int = 0) -> TensorDataset:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 4, generator=g)
@@ -77,11 +90,13 @@ def fit(
     epochs: int = 6,
     logger: Any = False,
     every: int = 2,
+    step_time: float = 0.0,
 ) -> Any:
+    """Train ``model`` with ``callback``; each step takes at least ``step_time`` seconds."""
     train, val = data(), data(64, seed=1)
     trainer = pl.Trainer(
         max_epochs=epochs,
-        callbacks=[callback],
+        callbacks=[callback, Slow(step_time)],
         logger=logger,
         log_every_n_steps=every,
         default_root_dir=tmp_path,
@@ -258,33 +273,66 @@ def test_nan_loss_stops_training_with_stop_on(
     assert len([r for r in caplog.records if "nan_loss" in r.getMessage()]) == 1
 
 
-def test_notebook_surface_shows_live_curves_and_the_analysis(tmp_path: Path) -> None:
-    shown: list[dict[str, Any]] = []
+class Notebook:
+    """IPython's ``display`` as a fake: every output and the handles of those with an id."""
+
+    def __init__(self) -> None:
+        self.shown: list[dict[str, Any]] = []
+        self.outputs: list[list[dict[str, Any]]] = []  # each output's bundles, the last kept
+
+    def __call__(self, bundle: dict[str, Any], **kwargs: Any) -> Any:
+        assert kwargs.get("raw") is True
+        self.shown.append(bundle)
+        self.outputs.append([bundle])
+        return self.Handle(self, self.outputs[-1]) if kwargs.get("display_id") else None
 
     class Handle:
-        def __init__(self, bundle: dict[str, Any]) -> None:
-            self.bundles = [bundle]
+        def __init__(self, notebook: Notebook, bundles: list[dict[str, Any]]) -> None:
+            self.notebook, self.bundles = notebook, bundles
 
-        def update(self, bundle: dict[str, Any], **_: Any) -> None:
+        def update(self, bundle: dict[str, Any], **kwargs: Any) -> None:
+            assert kwargs.get("raw") is True
+            self.notebook.shown.append(bundle)
             self.bundles.append(bundle)
-            shown.append(bundle)
 
-    def display(bundle: dict[str, Any], **kwargs: Any) -> Handle | None:
-        shown.append(bundle)
-        return Handle(bundle) if kwargs.get("display_id") else None
 
+def test_notebook_surface_shows_live_curves_then_the_analysis_in_their_place(
+    tmp_path: Path,
+) -> None:
+    notebook = Notebook()
     callback = DeepFixCallback(stop_on=["nan_loss"])
-    callback.surface = NotebookSurface(display=display)
-    fit(callback, tmp_path, model=Classifier(nan_from=20), epochs=5, every=1)
-    figures = [b for b in shown if "application/vnd.plotly.v1+json" in b]
+    callback.surface = NotebookSurface(display=notebook)
+    fit(callback, tmp_path, model=Classifier(nan_from=20), epochs=5, every=1, step_time=0.05)
+    figures = [b for b in notebook.shown if PLOTLY in b]
     assert figures, "the live curves were never shown"
-    names = {trace.get("name") for trace in figures[-1]["application/vnd.plotly.v1+json"]["data"]}
+    names = {trace.get("name") for trace in figures[-1][PLOTLY]["data"]}
     assert "train_loss_step" in names
-    alerts = [b["text/html"] for b in shown if "deepfix-early-warnings" in b.get("text/html", "")]
+    alerts = [
+        b["text/html"] for b in notebook.shown if "deepfix-early-warnings" in b.get("text/html", "")
+    ]
     assert alerts and "nan_loss" in alerts[-1] and "asked to stop" in alerts[-1]
-    final = shown[-1]
-    assert "text/html" in final and callback.result is not None
+    # Two outputs: the warnings, and the live figure that became the analysis.
+    (curves,) = [o for o in notebook.outputs if any(PLOTLY in b for b in o)]
+    assert len(notebook.outputs) == 2
+    final = curves[-1]
+    assert callback.result is not None and final is notebook.shown[-1]
+    assert list(final) == [MIME_ANALYSIS, "text/html", "text/plain"]
+    assert final[MIME_ANALYSIS]["result"]["run_id"] == callback.result.run_id
+    assert final[MIME_ANALYSIS]["curves"]["series"]["train_loss"]["label"] == "train_loss_step"
     assert callback.result.run_id in final["text/plain"]
+
+
+def test_a_fit_that_raises_in_a_notebook_leaves_static_curves(tmp_path: Path) -> None:
+    notebook = Notebook()
+    callback = DeepFixCallback("crash-in-a-notebook")
+    callback.surface = NotebookSurface(display=notebook)
+    with pytest.raises(RuntimeError, match="data loader broke"):
+        fit(callback, tmp_path, model=Classifier(fail_at_epoch=2), epochs=4, every=1)
+    (curves,) = notebook.outputs  # no warnings; the curves' output, shown or updated at the end
+    end = curves[-1]
+    assert PLOTLY not in end and MIME_ANALYSIS not in end
+    assert 'data-deepfix-view="curves"' in end["text/html"] and "<svg" in end["text/html"]
+    assert "Training failed (RuntimeError)" in end["text/plain"]
 
 
 # --------------------------------------------------------------------------- failures

@@ -1,5 +1,5 @@
 """The live monitor: throttling (on an injected clock, no sleeps), early warnings said once,
-``stop_on`` in a plain loop."""
+``stop_on`` in a plain loop, and the static output it leaves when training ends."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ import pytest
 
 import deepfix_notebook as dfx
 from deepfix_notebook.training import LiveMonitor, Throttle, TrackedRun
+from deepfix_notebook.training._monitor import NotebookSurface
+
+PLOTLY = "application/vnd.plotly.v1+json"
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 class Clock:
@@ -36,6 +40,8 @@ class Recorder:
         self.clock = clock
         self.renders: list[tuple[float, str, Any]] = []
         self.said: list[tuple[Any, Any]] = []
+        self.ends: list[tuple[str, Any]] = []
+        self.finals: list[Any] = []
 
     def warn(self, item: Any, shown: list[Any], stop: Any) -> None:
         self.said.append((item, stop))
@@ -43,7 +49,11 @@ class Recorder:
     def curves(self, table: Any, result: Any, status: str) -> None:
         self.renders.append((self.clock.now, status, result))
 
-    def final(self, result: Any, table: Any) -> None: ...
+    def end(self, table: Any, result: Any, title: str, status: str) -> None:
+        self.ends.append((status, result))
+
+    def final(self, result: Any, table: Any) -> None:
+        self.finals.append(result)
 
     def note(self, text: str) -> None: ...
 
@@ -190,3 +200,101 @@ def test_merge_adds_to_the_row_of_the_same_step() -> None:
         {"step": 4.0, "epoch": 0.0, "train_loss": 0.5, "val_loss": 0.6},
         {"step": 5.0, "train_loss": 0.4},
     ]
+
+
+# --------------------------------------------------------------------------- the end of training
+
+
+class Notebook:
+    """IPython's ``display`` as a fake: each output's bundles, the last one being what it shows."""
+
+    def __init__(self) -> None:
+        self.outputs: list[list[dict[str, Any]]] = []
+
+    def __call__(self, bundle: dict[str, Any], **kwargs: Any) -> Any:
+        assert kwargs.get("raw") is True
+        self.outputs.append([bundle])
+        bundles = self.outputs[-1]
+
+        class Handle:
+            def update(self, bundle: dict[str, Any], **kwargs: Any) -> None:
+                bundles.append(bundle)
+
+        return Handle() if kwargs.get("display_id") else None
+
+
+def test_the_live_figure_becomes_static_html_when_training_ends() -> None:
+    clock, notebook = Clock(), Notebook()
+    run = TrackedRun(monitor=LiveMonitor(surface=NotebookSurface(notebook), clock=clock))
+    for step in range(400):
+        run.log(step=step, train_loss=loss_at(step, explode_at=300), val_loss=loss_at(step))
+        clock.advance(0.01)
+    curves, alerts = notebook.outputs  # each updated in place, never a new output
+    assert all(PLOTLY in b for b in curves) and len(curves) >= 6
+    assert "deepfix-early-warnings" in alerts[-1]["text/html"]
+    run.close_monitor()
+    assert len(notebook.outputs) == 2 and len(curves) >= 7
+    end = curves[-1]
+    assert set(end) == {"text/html", "text/plain"}  # no Plotly JSON, no widget view
+    page = end["text/html"]
+    assert page.startswith('<div class="deepfix-view" data-deepfix-view="curves">')
+    assert page.count("<svg") == 1 and "<script" not in page.lower()
+    assert "exploding_loss" in page  # the warning's range, shaded as in the live figure
+    assert end["text/plain"] == (
+        "DeepFix training: Training finished; step 399: train_loss 30, val_loss 0.1026"
+    )
+
+
+def test_the_end_says_how_training_ended() -> None:
+    def ended(error: BaseException | None = None, *, stop_on: str = "") -> str:
+        clock = Clock()
+        surface = Recorder(clock)
+        run = TrackedRun(monitor=LiveMonitor(surface=surface, clock=clock, stop_on=stop_on or ()))
+        for step in range(30):
+            run.log(step=step, epoch=step // 10, train_loss=loss_at(step, nan_at=25))
+            if run.should_stop:
+                break
+        run.close_monitor(error)
+        ((status, shaded),) = surface.ends
+        assert shaded is not None  # findings to shade: the early warnings of the run
+        return status
+
+    assert ended() == "Training finished; step 29, epoch 2: train_loss nan"
+    assert ended(stop_on="nan_loss").startswith("Training stopped early (nan_loss); step 25")
+    assert ended(RuntimeError("boom")).startswith("Training failed (RuntimeError); step 29")
+    assert ended(KeyboardInterrupt()).startswith("Training interrupted; step 29")
+
+
+def test_a_shown_result_takes_the_place_of_the_curves() -> None:
+    clock = Clock()
+    surface = Recorder(clock)
+    run = TrackedRun(monitor=LiveMonitor(surface=surface, clock=clock))
+    for step in range(30):
+        run.log(step=step, train_loss=loss_at(step))
+    run.result = dfx.analyze(run.columns())
+    run.close_monitor(show=True)
+    assert surface.finals == [run.result] and not surface.ends
+    run.close_monitor()  # not shown: the curves, shaded with the result's findings
+    assert surface.ends[-1][1] is run.result
+
+
+def test_track_shows_the_end_even_when_the_block_raises(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Gone(Recorder):
+        def end(self, table: Any, result: Any, title: str, status: str) -> None:
+            raise RuntimeError("display went away")
+
+    clock = Clock()
+    recorder, gone = Recorder(clock), Gone(clock)
+    for surface in (recorder, gone):
+        with pytest.raises(ValueError, match="bad batch"), dfx.track("fails") as run:
+            run.monitor = LiveMonitor(surface=surface, clock=clock)  # a recording surface
+            run.log(step=0, train_loss=1.0)
+            run.log(step=1, train_loss=0.9)
+            raise ValueError("bad batch")  # raised as is, after the end was shown ...
+    assert [status for status, _ in recorder.ends] == [
+        "Training failed (ValueError); step 1: train_loss 0.9"
+    ]
+    # ... or could not be: said, and the block's own error still raised
+    assert "could not show the end of the run: RuntimeError('display went away')" in caplog.text
