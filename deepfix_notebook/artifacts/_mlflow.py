@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
+from cachetools import TTLCache
+from pydantic import ValidationError
 
 from deepfix_notebook.artifacts import _layout as layout
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
@@ -30,13 +33,15 @@ from deepfix_notebook.artifacts._store import (
     resolve_tracking_uri,
 )
 from deepfix_notebook.artifacts._table import MetricsTable
-from deepfix_notebook.contract import ErrorCode
+from deepfix_notebook.artifacts._yaml import load_json
+from deepfix_notebook.contract import AnalysisResult, ErrorCode
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 CONNECT_TIMEOUT_S = float(os.environ.get("DEEPFIX_MLFLOW_TIMEOUT", "5"))
 DEFAULT_EXPERIMENT = "deepfix"  # MLflow's own "Default" keeps artifacts in ./mlruns
+PING_TTL_S = 5.0
 MAX_ARTIFACT_FILES = 2000  # a DeepFix layout has a handful; more means a wrong root
 MAX_ARTIFACT_DEPTH = 8  # folders below a layout folder that are still listed
 # MLflow retries HTTP errors 7 times with exponential backoff by default: minutes of waiting for a
@@ -96,6 +101,64 @@ def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBun
     return bundle
 
 
+def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> AnalysisResult | None:
+    """The analysis logged with a run (``deepfix/analysis.json``), downloading that file alone.
+
+    None when the run logged none. Raises `ArtifactError`: ``ARTIFACT_INVALID`` when the file is
+    not a valid analysis, ``ARTIFACT_NOT_FOUND`` when the run has no DeepFix artifacts and no
+    logged metrics (nothing `load_mlflow_run` could read either), ``RUN_NOT_FOUND`` and
+    ``MLFLOW_CONNECTION_ERROR`` as `load_mlflow_run` does.
+    """
+    from mlflow.exceptions import MlflowException
+
+    uri = resolve_tracking_uri(tracking_uri)
+    client = tracking_client(uri)
+    run = _get_run(client, run_id, uri)
+    source = _RunArtifacts(run.info.artifact_uri, uri)
+    folder = layout.ANALYSIS.rpartition("/")[0]
+    try:
+        top = {entry.path: entry.is_dir for entry in source.list_artifacts(run_id)}
+        if not run.data.metrics and not any(
+            (is_dir and path in layout.KNOWN_DIRS) or (not is_dir and path in layout.KNOWN_FILES)
+            for path, is_dir in top.items()
+        ):
+            raise _nothing_to_read(run_id, uri)
+        if not top.get(folder) or not any(
+            entry.path == layout.ANALYSIS and not entry.is_dir
+            for entry in source.list_artifacts(run_id, folder)
+        ):
+            return None
+        with tempfile.TemporaryDirectory(prefix="deepfix-run-") as tmp:
+            local = source.download_artifacts(run_id, layout.ANALYSIS, tmp)
+            document = load_json(Path(local), file=layout.ANALYSIS)
+    except MlflowException as exc:
+        raise _connection_error(uri, exc.message) from exc
+    return _analysis(document)
+
+
+def _analysis(document: Any) -> AnalysisResult:
+    try:
+        return AnalysisResult.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or None
+        raise invalid(
+            f"{layout.ANALYSIS} is not a valid analysis ({where or 'top level'}: {first['msg']}); "
+            "analyse the run again to replace it.",
+            file=layout.ANALYSIS,
+            field=where,
+        ) from None
+
+
+def _nothing_to_read(run_id: str, uri: str) -> ArtifactError:
+    return ArtifactError(
+        ErrorCode.ARTIFACT_NOT_FOUND,
+        f"Run {run_id} has no DeepFix artifacts and no logged metrics; log "
+        f"{layout.METRICS} (or metrics with mlflow.log_metric) during training.",
+        details={"run_id": run_id, "tracking_uri": uri},
+    )
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """One MLflow run as a listing shows it."""
@@ -107,6 +170,7 @@ class RunSummary:
     start_time: datetime | None
     metrics: dict[str, float]
     params: dict[str, str]
+    end_time: datetime | None = None  # None while the run is still going
 
 
 def list_runs(
@@ -145,6 +209,11 @@ def list_runs(
             ),
             metrics=dict(run.data.metrics),
             params=dict(run.data.params),
+            end_time=(
+                datetime.fromtimestamp(run.info.end_time / 1000, tz=UTC)
+                if run.info.end_time
+                else None
+            ),
         )
         for run in runs
     ]
@@ -260,11 +329,23 @@ def _check_reachable(uri: str, *, create: bool) -> None:
             raise _connection_error(uri, f"there is no MLflow file store at {str(path)!r}")
 
 
+# A server that answered is not asked again for a few seconds: a busy DeepFix server loads runs
+# back to back, and each ping is a request for the tracking server too.
+_ANSWERED: TTLCache[str, bool] = TTLCache(maxsize=64, ttl=PING_TTL_S)
+_ANSWERED_LOCK = threading.Lock()
+
+
 def _ping(uri: str) -> None:
     """Fail fast, with a clear message, when nothing answers at ``uri``."""
+    with _ANSWERED_LOCK:
+        if uri in _ANSWERED:
+            return
     try:
         with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=CONNECT_TIMEOUT_S):
-            return
+            pass
+        with _ANSWERED_LOCK:
+            _ANSWERED[uri] = True
+        return
     except urllib.error.HTTPError:
         return  # something answered: MLflow's own calls will say what is wrong
     except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -9,13 +9,13 @@ Configuration is `Settings`, read from ``DEEPFIX_*`` environment variables.
 from __future__ import annotations
 
 import os
-import sys
 
 from fastapi import FastAPI
 
 from deepfix_notebook.server._app import create_app
 from deepfix_notebook.server._logging import configure_logging
 from deepfix_notebook.server._openapi import openapi_yaml, write_openapi
+from deepfix_notebook.server._process import tune_process
 from deepfix_notebook.server._settings import Settings
 
 __all__ = [
@@ -52,9 +52,7 @@ def serve(
     if workers > 1 and settings is not None:
         raise ValueError("settings cannot be passed to several workers; use DEEPFIX_* variables")
     os.environ[_LOG_LEVEL_ENV] = log_level.upper()  # read by the worker processes
-    # Jobs run on threads beside the event loop: a shorter GIL switch interval keeps requests
-    # answering while analyses compute (async submit p95 halves; see benchmarks/README.md).
-    sys.setswitchinterval(0.001)
+    tune_process()
     configure_logging(log_level.upper())
     app: FastAPI | str = create_app(settings) if workers == 1 else f"{__name__}:worker_app"
     uvicorn.run(
@@ -81,5 +79,5 @@ def run_worker(
 def worker_app() -> FastAPI:
     """The app of one worker process of ``serve(workers=N)``: JSON logs, settings from env."""
     configure_logging(os.environ.get(_LOG_LEVEL_ENV, "INFO"))
-    sys.setswitchinterval(0.001)  # as in `serve`
+    tune_process()
     return create_app()

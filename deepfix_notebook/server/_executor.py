@@ -28,6 +28,7 @@ Runner = Callable[[str], None]
 Loader = Callable[[str, str], ArtifactBundle]
 Finished = Callable[[str, float], None]
 PHASE_ONE_SHARE = 0.7  # the engine gives phase one this share of the deadline
+PROGRESS_INTERVAL_S = 0.25  # a job's progress is written at most this often
 
 
 class ExecutorUnavailable(Exception):
@@ -209,7 +210,14 @@ class JobRunner:
         try:
             bundle = self.loader(request.run_id, job.tracking_uri)
 
+            last_write = [start]
+
             def progress(name: str, done: int, total: int) -> None:
+                # Most analyses take milliseconds: only a slow one is worth a write per agent.
+                now = time.perf_counter()
+                if now - last_write[0] < PROGRESS_INTERVAL_S:
+                    return
+                last_write[0] = now
                 self.store.set_progress(job.request_id, job.attempts, done, done / max(total, 1))
 
             result = self.engine.analyze(

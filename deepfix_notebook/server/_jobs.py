@@ -357,6 +357,7 @@ class SqlJobStore:
         }
         if result is not None:
             values["progress"] = 1.0
+            values["agents_done"] = len(result.agent_results)
         with self._begin() as conn:
             done = conn.execute(self._current(request_id, attempt).values(**values))
         return done.rowcount == 1

@@ -13,6 +13,7 @@ from deepfix_notebook.server._celery import CeleryExecutor, celery_app, register
 from deepfix_notebook.server._executor import JobKeeper, JobRunner
 from deepfix_notebook.server._jobs import SqlJobStore, new_owner
 from deepfix_notebook.server._logging import configure_logging, get_logger
+from deepfix_notebook.server._process import tune_process
 from deepfix_notebook.server._services import build_engine
 from deepfix_notebook.server._settings import Settings, redact_uri
 
@@ -32,6 +33,7 @@ def run_worker(
             "deepfix worker needs a broker: set DEEPFIX_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"
         )
     configure_logging(log_level.upper())
+    tune_process()
     threads = concurrency or settings.worker_concurrency
     if threads < 1:
         raise ValueError(f"concurrency must be at least 1, got {threads}")

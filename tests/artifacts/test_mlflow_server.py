@@ -121,3 +121,18 @@ def test_refused_uri_is_connection_error_fast(refused_uri: str, run_data: dict[s
         log_run(**run_data, tracking_uri=refused_uri)
     assert info.value.code is ErrorCode.MLFLOW_CONNECTION_ERROR
     assert time.monotonic() - start < 10
+
+
+def test_a_server_that_stops_right_after_answering_is_a_connection_error(
+    start_mlflow_server: Any, run_data: dict[str, Any]
+) -> None:
+    server = start_mlflow_server()
+    run_id = log_run(**run_data, tracking_uri=server.url, run_name="then-down")
+    load_mlflow_run(run_id, server.url)  # answered: its health is remembered for a moment
+    server.stop()
+
+    start = time.monotonic()
+    with pytest.raises(ArtifactError) as info:
+        load_mlflow_run(run_id, server.url)
+    assert info.value.code is ErrorCode.MLFLOW_CONNECTION_ERROR
+    assert time.monotonic() - start < 30, "MLflow's retries are bounded"
