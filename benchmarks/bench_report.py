@@ -9,9 +9,12 @@ overview in Debian's Chromium (Playwright, ``executable_path=chromium``).
 
 Printed: the server's start (process to first HTTP 200); the first visit after the start; then,
 median of ``--repeat``, the overview's first paint with a cold browser cache (a new context each
-time) and a warm one (reloads), and the time until every health badge of the first page is read.
-Times are the page's own clock (``performance.now()``, from navigation start) when the first
-page of rows is in the table. Target: first paint < 2 s.
+time) and a warm one (reloads), the time until the logged analyses of the first page are read
+(no badge says "…") and until every badge is filled (no "analysing…": the runs without a logged
+analysis were analysed for display by the local engine, in the background; on the first visit
+only, later ones find them kept). Times are the page's own clock (``performance.now()``, from
+navigation start); first paint is when the first page of rows is in the table. Target: first
+paint < 2 s.
 """
 
 from __future__ import annotations
@@ -101,8 +104,9 @@ def start_report(uri: str, home: Path) -> tuple[subprocess.Popen[bytes], str, fl
     raise RuntimeError("deepfix report did not start within 120 s")
 
 
-def paint(page: Any, url: str, *, reload: bool = False) -> tuple[float, float]:
-    """(first paint, health read) in seconds from navigation start, by the page's clock."""
+def paint(page: Any, url: str, *, reload: bool = False) -> tuple[float, float, float]:
+    """(first paint, logged health read, every badge filled) in seconds from navigation start,
+    by the page's clock."""
     if reload:
         page.reload()
     else:
@@ -110,12 +114,19 @@ def paint(page: Any, url: str, *, reload: bool = False) -> tuple[float, float]:
     rows = page.locator(".tabulator-row")
     rows.nth(PAGE_ROWS - 1).wait_for(timeout=60_000)
     first = float(page.evaluate("performance.now()")) / 1000
-    pending = page.locator(".tabulator-cell[tabulator-field='health'] .df-none[title^='reading']")
+    health = ".tabulator-cell[tabulator-field='health']"
+    read = _when_gone(page, f"{health} .df-reading")
+    filled = _when_gone(page, f"{health} .df-analysing")
+    return first, read, filled
+
+
+def _when_gone(page: Any, selector: str) -> float:
+    """The page's clock once nothing matches ``selector`` (polled every 20 ms, at most 60 s)."""
+    pending = page.locator(selector)
     deadline = time.monotonic() + 60
     while pending.count() and time.monotonic() < deadline:
         time.sleep(0.02)
-    health = float(page.evaluate("performance.now()")) / 1000
-    return first, health
+    return float(page.evaluate("performance.now()")) / 1000
 
 
 def main() -> None:
@@ -144,7 +155,7 @@ def main() -> None:
                 page = context.new_page()
                 first_visit = paint(page, url)
                 context.close()
-                cold: list[tuple[float, float]] = []
+                cold: list[tuple[float, float, float]] = []
                 for _ in range(args.repeat):
                     context = browser.new_context(viewport=viewport)
                     cold.append(paint(context.new_page(), url))
@@ -164,25 +175,27 @@ def report(
     runs: int,
     repeat: int,
     ready: float,
-    first_visit: tuple[float, float],
-    cold: list[tuple[float, float]],
-    warm: list[tuple[float, float]],
+    first_visit: tuple[float, float, float],
+    cold: list[tuple[float, float, float]],
+    warm: list[tuple[float, float, float]],
 ) -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\ndeepfix report, overview of {runs} runs (page of {PAGE_ROWS}), headless Chromium")
     print(f"load average at the end: {load} ({os.cpu_count()} cores)")
-    print(f"{'':44} {'median s':>9} {'min s':>7} {'max s':>7}  target")
-    print(f"{'server start (process to HTTP 200)':44} {ready:9.2f}")
-    print(f"{'first visit after start: first paint':44} {first_visit[0]:9.2f}")
-    print(f"{'first visit after start: health read':44} {first_visit[1]:9.2f}")
+    print(f"{'':48} {'median s':>9} {'min s':>7} {'max s':>7}  target")
+    print(f"{'server start (process to HTTP 200)':48} {ready:9.2f}")
+    print(f"{'first visit after start: first paint':48} {first_visit[0]:9.2f}")
+    print(f"{'first visit after start: logged health read':48} {first_visit[1]:9.2f}")
+    print(f"{'first visit after start: every badge filled':48} {first_visit[2]:9.2f}")
     for label, values, target in (
         (f"first paint, cold browser cache (x{repeat})", [c[0] for c in cold], TARGET_S),
         (f"first paint, warm browser cache (x{repeat})", [w[0] for w in warm], TARGET_S),
-        (f"health badges read, cold cache (x{repeat})", [c[1] for c in cold], None),
+        (f"logged health read, cold cache (x{repeat})", [c[1] for c in cold], None),
+        (f"every badge filled, cold cache (x{repeat})", [c[2] for c in cold], None),
     ):
         median = statistics.median(values)
         verdict = "" if target is None else f"< {target:.0f} s {'yes' if median < target else 'NO'}"
-        print(f"{label:44} {median:9.2f} {min(values):7.2f} {max(values):7.2f}  {verdict}")
+        print(f"{label:48} {median:9.2f} {min(values):7.2f} {max(values):7.2f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ ARTIFACTS_API = [
     "deepfix_home",
     "list_runs",
     "load_directory",
+    "load_mlflow_analysis",
     "load_mlflow_run",
     "load_run",
     "log_run",

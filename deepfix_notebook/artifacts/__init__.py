@@ -25,6 +25,7 @@ from deepfix_notebook.artifacts._writer import write_analysis, write_run
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts._mlflow import RunSummary
+    from deepfix_notebook.contract import AnalysisResult
 
 __all__ = [
     "CANONICAL_METRICS",
@@ -42,6 +43,7 @@ __all__ = [
     "deepfix_home",
     "list_runs",
     "load_directory",
+    "load_mlflow_analysis",
     "load_mlflow_run",
     "load_run",
     "log_run",
@@ -74,5 +76,13 @@ def list_runs(
 def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBundle:
     """Load a run from MLflow (see `load_run`); imports mlflow on first call."""
     from deepfix_notebook.artifacts._mlflow import load_mlflow_run as load
+
+    return load(run_id, tracking_uri)
+
+
+def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> AnalysisResult | None:
+    """The analysis logged with an MLflow run (``deepfix/analysis.json``), or None; reads that
+    file alone (see `_mlflow.load_mlflow_analysis`). Imports mlflow on first call."""
+    from deepfix_notebook.artifacts._mlflow import load_mlflow_analysis as load
 
     return load(run_id, tracking_uri)

@@ -7,10 +7,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from deepfix_notebook.report._backend import backend_problem
+from deepfix_notebook.report._background import DisplayAnalyses, display_analyses
 from deepfix_notebook.report._compare import ComparePage
 from deepfix_notebook.report._knowledge import KnowledgePage
 from deepfix_notebook.report._notices import Notices
-from deepfix_notebook.report._overview import OverviewPage
+from deepfix_notebook.report._overview import AFTER_PAINT_S, OverviewPage
 from deepfix_notebook.report._run import RunPage
 from deepfix_notebook.report._store import RunStore
 from deepfix_notebook.views.panels import html_pane
@@ -24,13 +25,21 @@ PAGES = ("overview", "run", "compare", "knowledge")
 
 
 class ReportApp:
-    """Built per session from the shared `RunStore` and backend.
+    """Built per session from the shared `RunStore`, backend and `DisplayAnalyses` (None: a
+    session of its own when the backend is the local engine; see `display_analyses`).
 
     The first page of runs is in the first paint (the store caches the list); the backend check
     and the health of the shown runs follow in `start`, without blocking the page.
     """
 
-    def __init__(self, store: RunStore, backend: AnalysisBackend, *, page_size: int = 25) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        backend: AnalysisBackend,
+        *,
+        page_size: int = 25,
+        analyses: DisplayAnalyses | None = None,
+    ) -> None:
         import panel as pn
 
         self.store = store
@@ -42,6 +51,8 @@ class ReportApp:
             on_open=self.open_run,
             on_compare=self.open_compare,
             page_size=page_size,
+            analyses=analyses or display_analyses(store, backend),
+            backend_name=backend.name,
         )
         self.run = RunPage(store, backend, self.notices)
         self.compare = ComparePage(store)
@@ -77,7 +88,9 @@ class ReportApp:
             await self.open_run(args["run"])
         elif args.get("page") in PAGES:
             self.tabs.active = PAGES.index(args["page"])
-        await asyncio.gather(self.check_backend(), self.overview.fill_health())
+        await asyncio.gather(
+            self.check_backend(), self.overview.fill_health(after_paint=AFTER_PAINT_S)
+        )
 
     async def check_backend(self) -> None:
         problem = await asyncio.to_thread(backend_problem, self.backend)
@@ -101,7 +114,12 @@ class ReportApp:
         await self.compare.compare(run_ids)
 
 
-def session_app(store: RunStore, backend: AnalysisBackend, page_size: int = 25) -> object:
+def session_app(
+    store: RunStore,
+    backend: AnalysisBackend,
+    page_size: int = 25,
+    analyses: DisplayAnalyses | None = None,
+) -> object:
     """The Panel object of a new session; its `start` runs once the page has loaded."""
     import panel as pn
 
@@ -109,7 +127,8 @@ def session_app(store: RunStore, backend: AnalysisBackend, page_size: int = 25) 
 
     if pn.state.curdoc is not None:
         pn.state.curdoc.template = page_template()
-    app = ReportApp(store, backend, page_size=page_size)
+    app = ReportApp(store, backend, page_size=page_size, analyses=analyses)
+    pn.state.on_session_destroyed(lambda _: app.overview.close())
     args = {
         key: values[0].decode("utf-8", "replace")
         for key, values in (pn.state.session_args or {}).items()

@@ -10,15 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deepfix_notebook.report._rows import runs_frame
+from deepfix_notebook.report._rows import health_cell, runs_frame
 from deepfix_notebook.report._run import run_header, run_parts
-from deepfix_notebook.report._store import READ_THREADS, RunDetails, RunStore, with_analysis
-from deepfix_notebook.views.panels import comparison_panel, html_pane, notice, runs_table
+from deepfix_notebook.report._store import (
+    READ_THREADS,
+    RunDetails,
+    RunStore,
+    details_health,
+    with_analysis,
+)
+from deepfix_notebook.views.panels import (
+    comparison_panel,
+    health_html,
+    health_legend,
+    html_pane,
+    notice,
+    runs_table,
+)
 
 if TYPE_CHECKING:
     from panel.viewable import Viewable
@@ -88,9 +102,7 @@ def _analysed(details: RunDetails, backend: AnalysisBackend) -> RunDetails:
         result = backend.analyze(details.bundle)
     except Exception as error:  # one run that cannot be analysed must not stop the export
         note = f"Not analysed: {type(error).__name__}: {error}"
-        return RunDetails(
-            details.run_id, details.bundle, details.error, None, None, (*details.notes, note)
-        )
+        return replace(details, analysis=None, analysis_source=None, notes=(*details.notes, note))
     return with_analysis(details, result, f"{backend.name} when the report was exported")
 
 
@@ -101,12 +113,15 @@ def _layout(
 
     summaries = {rid: store.summary(rid) for rid in (d.run_id for d in details)}
     listed: list[RunSummary] = [s for s in summaries.values() if s is not None]
-    counts = {d.run_id: d.counts for d in details}
     overview: list[Any] = []
     if listed:
+        cells = {d.run_id: _health_cell(d) for d in details}
         overview.append(
-            runs_table(runs_frame(listed, counts), pagination="local", selectable=False)
+            health_legend(
+                backend=backend.name if backend else "", computed=backend is not None, exported=True
+            )
         )
+        overview.append(runs_table(runs_frame(listed, cells), pagination="local", selectable=False))
     else:
         overview.append(notice("No runs to show.", "info"))
     runs = pn.Tabs(
@@ -136,6 +151,15 @@ def _layout(
         sizing_mode="stretch_width",
         styles={"padding": "0 16px"},
     )
+
+
+def _health_cell(details: RunDetails) -> str:
+    if details.analysis is not None and details.analysis_source != "logged":
+        return health_html("computed", details.counts)  # analysed for the file
+    health = details_health(details)
+    if health.state == "none" and details.notes:  # the export's analysis failed: the last note
+        return health_html("error", note=details.notes[-1])
+    return health_cell(health, computing=False)
 
 
 def _run_title(details: RunDetails, summary: RunSummary | None) -> str:

@@ -1,4 +1,5 @@
-"""The overview's rows: one per MLflow run, with health and key metrics; what search matches."""
+"""The overview's rows: one per MLflow run, with health and key metrics; what the search and
+the filters match."""
 
 from __future__ import annotations
 
@@ -11,19 +12,51 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from deepfix_notebook.artifacts._mlflow import RunSummary
+    from deepfix_notebook.report._store import Health
 
 KEY_METRICS = ("val_loss", "val_accuracy", "train_loss", "loss", "accuracy")
 MAX_METRIC_COLUMNS = 3
 STATUSES = ("FINISHED", "RUNNING", "FAILED", "KILLED", "SCHEDULED")
+HEALTH_FILTERS = ("has high", "has medium or high", "healthy", "not analysed")
 
-Counts = Mapping[str, int] | None
+
+def health_cell(health: Health | None, *, computing: bool) -> str:
+    """The health cell of a run (`health_html`); None is a run not read yet. A run without an
+    analysis is being analysed for display (``computing``) or waits for Analyze."""
+    if health is None:
+        return health_html("reading")
+    if health.state == "none":
+        return health_html("analysing" if computing else "not-analysed", note=health.note)
+    note = health.note
+    if health.state == "computed" and note is None:
+        note = "Analyze on the Run page saves it."
+    return health_html(health.state, health.counts, note=note)
 
 
-def runs_frame(runs: Sequence[RunSummary], known: Mapping[str, Counts]) -> pd.DataFrame:
+def health_matches(health: Health | None, wanted: str) -> bool:
+    """Whether a run's known ``health`` passes the health filter ``wanted`` (`HEALTH_FILTERS`);
+    a run whose health is not known passes none of them."""
+    if health is None:
+        return False
+    if wanted == "not analysed":
+        return health.state == "none"
+    if health.counts is None:
+        return False
+    high, medium = health.counts.get("high", 0), health.counts.get("medium", 0)
+    if wanted == "has high":
+        return high > 0
+    if wanted == "has medium or high":
+        return high + medium > 0
+    if wanted == "healthy":
+        return high + medium == 0
+    raise ValueError(f"unknown health filter {wanted!r}; use one of {HEALTH_FILTERS}")
+
+
+def runs_frame(runs: Sequence[RunSummary], health: Mapping[str, str]) -> pd.DataFrame:
     """Runs indexed by run id: name, status, experiment, start, health, up to three key metrics.
 
-    ``known`` holds the health counts of the runs read so far (None: not analysed); the others
-    show as pending.
+    ``health`` holds the health cells (`health_cell`) of the runs read so far; the others show
+    as being read.
     """
     import pandas as pd
 
@@ -37,11 +70,7 @@ def runs_frame(runs: Sequence[RunSummary], known: Mapping[str, Counts]) -> pd.Da
         data["started"].append(
             run.start_time.strftime("%Y-%m-%d %H:%M") if run.start_time is not None else ""
         )
-        data["health"].append(
-            health_html(known[run.run_id])
-            if run.run_id in known
-            else health_html(None, pending=True)
-        )
+        data["health"].append(health.get(run.run_id) or health_html("reading"))
         for metric in metrics[:MAX_METRIC_COLUMNS]:
             data[metric].append(run.metrics.get(metric, float("nan")))
     index = pd.Index([run.run_id for run in runs], name="run_id", dtype=object)

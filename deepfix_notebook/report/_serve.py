@@ -145,9 +145,8 @@ def warm(store: RunStore) -> None:
         runs = store.runs()
     except ArtifactError:
         return
-    first = [run.run_id for run in runs[:PAGE_SIZE]]
     threading.Thread(
-        target=store.counts, args=(first,), name="deepfix-report-warm", daemon=True
+        target=store.read_health, args=(runs[:PAGE_SIZE],), name="deepfix-report-warm", daemon=True
     ).start()
 
 
@@ -169,10 +168,14 @@ def origins(host: str, port: int) -> list[str]:
 
 
 def _factory(store: RunStore, backend: AnalysisBackend) -> Callable[[], Any]:
+    """Sessions sharing the store, the backend and one worker for analyses made for display."""
     from deepfix_notebook.report._app import session_app
+    from deepfix_notebook.report._background import display_analyses
+
+    analyses = display_analyses(store, backend)
 
     def app() -> Any:
-        return session_app(store, backend, PAGE_SIZE)
+        return session_app(store, backend, PAGE_SIZE, analyses)
 
     return app
 

@@ -25,6 +25,24 @@ if TYPE_CHECKING:
     from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
 
 NoticeKind = Literal["info", "warning", "error"]
+HealthBadge = Literal[
+    "logged", "computed", "reading", "analysing", "not-analysed", "no-artifacts", "error"
+]
+_HEALTH_WORDS: dict[str, tuple[str, str]] = {
+    "reading": ("…", "Reading the run."),
+    "analysing": (
+        "analysing…",
+        "No analysis logged with the run: the local engine is analysing it for display "
+        "(nothing is written to the run).",
+    ),
+    "not-analysed": (
+        "not analysed",
+        "No analysis logged with the run. Open it and press Analyze on the Run page: the "
+        "backend analyses it and the result is saved to the run.",
+    ),
+    "no-artifacts": ("no artifacts", "Nothing DeepFix can analyse was logged with this run."),
+    "error": ("error", "No health: the run could not be read or analysed."),
+}
 
 PANEL_HEIGHT_PX = 230  # per stacked panel of a run figure
 FIGURE_MARGIN_PX = 90
@@ -36,11 +54,15 @@ _GREY = "#6e7781"
 
 BADGE_CSS = (
     ".df-badge{display:inline-block;color:#fff;border-radius:9px;padding:0 7px;margin-right:4px;"
-    "font-size:0.85em;font-weight:600;line-height:1.6;white-space:nowrap}"
-    f".df-high{{background:{SEVERITY_COLOURS['high']}}}"
-    f".df-medium{{background:{SEVERITY_COLOURS['medium']}}}"
-    f".df-zero{{background:{_GREY}}}"
-    ".df-none{color:#6e7781}"
+    "font-size:0.85em;font-weight:600;line-height:1.6;white-space:nowrap;"
+    "border:1.5px solid var(--df-colour);background:var(--df-colour)}"
+    f".df-high{{--df-colour:{SEVERITY_COLOURS['high']}}}"
+    f".df-medium{{--df-colour:{SEVERITY_COLOURS['medium']}}}"
+    f".df-zero{{--df-colour:{_GREY}}}"
+    # Computed for display, not logged: outlined, so the two never look alike.
+    ".df-computed .df-badge{background:#fff;color:var(--df-colour);border-style:dashed}"
+    ".df-none{color:#6e7781;white-space:nowrap}"
+    ".df-legend{font-family:system-ui,sans-serif;font-size:13px;color:#59636e;line-height:1.9}"
 )
 """Styles of the health badges: given to the runs table (its cells live in its shadow root)."""
 
@@ -61,24 +83,73 @@ NOTICE_CSS = (
 # --------------------------------------------------------------------------- runs table
 
 
-def health_html(counts: Mapping[str, int] | None, *, pending: bool = False) -> str:
-    """The health cell of a run: badges counting its high and medium findings.
-
-    ``None`` is a run without an analysis (a dash), ``pending`` one still being read.
-    """
-    if pending:
-        return '<span class="df-none" title="reading the run">…</span>'
-    if counts is None:
-        return '<span class="df-none" title="not analysed yet">—</span>'
-    badges = []
-    for severity in ("high", "medium"):
-        count = int(counts.get(severity, 0))
-        kind = severity if count else "zero"
-        badges.append(
-            f'<span class="df-badge df-{kind}" title="{count} {severity}-severity finding(s)">'
-            f"{count} {severity}</span>"
+def health_html(
+    state: HealthBadge, counts: Mapping[str, int] | None = None, *, note: str | None = None
+) -> str:
+    """The health cell of a run: badges counting its high and medium findings, solid for an
+    analysis logged with the run, outlined for one computed for display only; otherwise a word
+    saying why there are none. ``note`` (escaped) is added to the tooltip."""
+    if state in {"logged", "computed"}:
+        if counts is None:
+            raise ValueError(f"a {state!r} health cell needs the counts of findings")
+        origin = (
+            "from the analysis logged with the run (deepfix/analysis.json)"
+            if state == "logged"
+            else "computed for display, not saved to the run"
         )
-    return "".join(badges)
+        title = escape(f"{_counts_text(counts)}, {origin}" + (f". {note}" if note else ""))
+        badges = []
+        for severity in ("high", "medium"):
+            count = int(counts.get(severity, 0))
+            kind = severity if count else "zero"
+            badges.append(f'<span class="df-badge df-{kind}">{count} {severity}</span>')
+        return f'<span class="df-{state}" title="{title}">{"".join(badges)}</span>'
+    word, tip = _HEALTH_WORDS[state]
+    if note:
+        tip = f"{tip} {note}"
+    return f'<span class="df-none df-{state}" title="{escape(tip)}">{word}</span>'
+
+
+def health_legend(*, backend: str, computed: bool, exported: bool = False) -> HTML:
+    """A pane of `health_legend_html`, styled like the table's badges."""
+    import panel as pn
+
+    return pn.pane.HTML(
+        health_legend_html(backend=backend, computed=computed, exported=exported),
+        stylesheets=[NOTICE_CSS, BADGE_CSS],
+        sizing_mode="stretch_width",
+        css_classes=["deepfix-health-legend"],
+    )
+
+
+def health_legend_html(*, backend: str, computed: bool, exported: bool = False) -> str:
+    """What the health column shows: which badges come from an analysis logged with the run and
+    which from one computed for display (``computed``: by ``backend``, the local engine of a
+    served report, or whatever analysed an ``exported`` file's runs), and what the words mean."""
+    logged = health_html("logged", {"high": 1, "medium": 2})
+    display = health_html("computed", {"high": 0, "medium": 1})
+    parts = [f"Health: findings of high and medium severity. {logged} logged with the run"]
+    where = f"<code>{escape(backend)}</code>"
+    if computed and exported:
+        parts.append(f"{display} analysed by {where} for this file, not saved to the run")
+    elif computed:
+        parts.append(
+            f"{display} computed for display by the local engine, not saved: Analyze on the "
+            "Run page saves it. <i>analysing…</i>: being computed"
+        )
+    elif not exported:
+        parts.append(
+            f"<i>not analysed</i>: no analysis logged; open the run and press Analyze (it runs "
+            f"on {where} and is saved to the run)"
+        )
+    return f"<div class='df-legend'>{' · '.join(parts)}.</div>"
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(
+        f"{int(counts.get(severity, 0))} {severity}-severity finding(s)"
+        for severity in ("high", "medium", "low")
+    )
 
 
 def runs_table(

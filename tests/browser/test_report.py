@@ -25,6 +25,8 @@ from process_helpers import free_port, stop_process_tree, tail
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 from seeding import HOSTILE, Seeded, seed_many, seed_store
 
+from deepfix_notebook.artifacts import list_runs, load_mlflow_analysis
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,22 +126,45 @@ def _no_errors(browser: Any) -> None:
     assert browser.page.evaluate("window.__deepfix_xss") is None
 
 
+def _health(page: Any, name: str) -> Any:
+    row = page.locator(".tabulator-row").filter(has=_run_cell(page, name))
+    return row.locator(".tabulator-cell[tabulator-field='health']")
+
+
 def test_overview_lists_the_seeded_runs(
-    report: ReportServer, browser_page: Any, shots: Path
+    report: ReportServer, store: Seeded, browser_page: Any, shots: Path
 ) -> None:
     page = browser_page.page
     page.goto(report.url)
     for name in ("quickstart", "overfitting", "diverging", "lightning_style", "no-artifacts"):
         expect(_run_cell(page, name)).to_have_count(1, timeout=UI_TIMEOUT_MS)
     expect(_run_cell(page, HOSTILE)).to_have_count(1)  # shown as text
-    page.wait_for_selector(".df-badge.df-high", timeout=UI_TIMEOUT_MS)  # overfitting's analysis
-    row = page.locator(".tabulator-row").filter(has=_run_cell(page, "overfitting"))
-    expect(row.locator(".tabulator-cell[tabulator-field='health']")).to_contain_text("high")
+    # overfitting's logged analysis: solid badges.
+    logged = _health(page, "overfitting").locator(".df-logged")
+    expect(logged).to_contain_text("high", timeout=UI_TIMEOUT_MS)
+    expect(logged).to_have_attribute("title", re.compile("logged with the run"))
+    # The runs without one were analysed for display by the local engine: outlined badges.
+    for name in ("quickstart", "diverging", "lightning_style", HOSTILE):
+        computed = _health(page, name).locator(".df-computed")
+        expect(computed).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        expect(computed).to_have_attribute("title", re.compile("not saved to the run"))
+    expect(_health(page, "diverging").locator(".df-badge.df-high")).to_contain_text("high")
+    expect(_health(page, "no-artifacts")).to_have_text("no artifacts")
+    legend = page.locator(".deepfix-health-legend")
+    expect(legend).to_contain_text("computed for display by the local engine, not saved")
+    _shot(page, shots, "overview")
+    page.locator(".deepfix-health-filter select").select_option("has high")
+    expect(page.locator(".tabulator-row")).to_have_count(2, timeout=UI_TIMEOUT_MS)
+    expect(page.locator(".deepfix-count")).to_contain_text("applies to analysed runs")
+    _shot(page, shots, "overview-has-high")
+    page.locator(".deepfix-health-filter select").select_option("any")
     page.locator(".deepfix-search input").fill("lightning")
     expect(page.locator(".tabulator-row")).to_have_count(1, timeout=UI_TIMEOUT_MS)
     page.locator(".deepfix-search input").fill("")
     expect(page.locator(".tabulator-row")).to_have_count(6, timeout=UI_TIMEOUT_MS)
-    _shot(page, shots, "overview")
+    # Shown, not saved: the runs still have no logged analysis.
+    for name in ("quickstart", "lightning_style"):
+        assert load_mlflow_analysis(store.ids[name], store.uri) is None
     _no_errors(browser_page)
 
 
@@ -153,7 +178,8 @@ def test_opening_a_run_shows_findings_and_annotated_curves(
     page.get_by_text("DeepFix analysis of").wait_for(timeout=UI_TIMEOUT_MS)
     assert page.locator(".deepfix-curves .shapelayer path").count() > 0  # finding regions
     assert page.locator(".deepfix-curves .legendtext").filter(has_text="val_loss").count() == 1
-    assert page.get_by_text("logged with the run").count() == 1
+    header = page.locator(".deepfix-run-header")
+    assert header.get_by_text("logged with the run").count() == 1
     _shot(page, shots, "run-overfitting")
     _no_errors(browser_page)
 
@@ -255,6 +281,14 @@ def test_backend_down_shows_a_banner_with_retry(
         page.get_by_role("button", name="Retry").click()
         page.get_by_text("Backend down.").wait_for()
         _shot(page, shots, "backend-down")
+        # A server's analyses are not started for the overview: Analyze on the Run page does.
+        _tab(page, "Overview").click()
+        cell = _health(page, "quickstart").locator(".df-not-analysed")
+        expect(cell).to_have_text("not analysed", timeout=UI_TIMEOUT_MS)
+        expect(cell).to_have_attribute("title", re.compile("press Analyze on the Run page"))
+        expect(_health(page, "overfitting").locator(".df-logged")).to_have_count(1)
+        expect(page.locator(".deepfix-health-legend")).to_contain_text(refused_uri)
+        _shot(page, shots, "overview-remote-backend")
     _no_errors(browser_page)
 
 
@@ -270,10 +304,20 @@ def test_500_runs_are_paginated(
         page.wait_for_selector(".tabulator-row", timeout=UI_TIMEOUT_MS)
         assert page.locator(".tabulator-row").count() == 25
         assert page.get_by_text("500 run(s)").count() == 1
-        first = page.locator(".tabulator-row").first.inner_text()
         page.locator(".tabulator-page[data-page='next']").click()
-        expect(page.locator(".tabulator-row").first).not_to_have_text(first)
+        first_of_page_2 = list_runs(many.uri, limit=26)[25].run_name  # newest first
+        expect(
+            page.locator(".tabulator-row").first.locator("[tabulator-field='run']")
+        ).to_have_text(first_of_page_2, timeout=UI_TIMEOUT_MS)
         assert page.locator(".tabulator-row").count() == 25
+        # The new page's runs (no logged analysis) are analysed in the background; these bulk
+        # runs log a val_loss alone, which the engine cannot diagnose: the badge says why.
+        expect(_health(page, first_of_page_2).locator(".df-error")).to_have_attribute(
+            "title", re.compile("No train-loss column found"), timeout=UI_TIMEOUT_MS
+        )
+        health = page.locator(".tabulator-cell[tabulator-field='health']")
+        expect(health.locator(".df-error")).to_have_count(25, timeout=UI_TIMEOUT_MS)
+        expect(health.locator(".df-analysing")).to_have_count(0)
         _shot(page, shots, "overview-500")
     _no_errors(browser_page)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from seeding import HOSTILE, Seeded
 
+from deepfix_notebook.artifacts import load_mlflow_analysis
 from deepfix_notebook.backends import LocalBackend, RemoteBackend
 from deepfix_notebook.contract import JobStatus
 from deepfix_notebook.report import RunStore
@@ -39,15 +40,22 @@ def test_overview_lists_runs_and_fills_health_of_the_shown_page(seeded: Seeded) 
     frame = app.overview.table.value
     assert list(frame["run"])[-4:] == ["lightning_style", "diverging", "overfitting", "quickstart"]
     assert HOSTILE in list(frame["run"])  # plain text: the table escapes it
-    assert all("reading" in cell for cell in frame["health"])  # not read yet: pending
+    assert all("df-reading" in cell for cell in frame["health"])  # not read yet: pending
     assert "6 run(s)" in app.overview.count.object
     formatters = app.overview.table.formatters  # set for the columns shown, not the empty frame
     assert set(formatters) == {"health", "val_loss", "val_accuracy", "train_loss"}
     assert frame["run"].dtype == object
     asyncio.run(app.overview.fill_health())
     health = app.overview.table.value["health"]
-    assert "df-high" in health[seeded.ids["overfitting"]]  # its logged analysis
-    assert "not analysed" in health[seeded.ids["quickstart"]]
+    assert 'class="df-logged"' in health[seeded.ids["overfitting"]]  # its logged analysis
+    assert "df-high" in health[seeded.ids["overfitting"]]
+    # The local engine analysed the others for display, and wrote nothing to them.
+    assert 'class="df-computed"' in health[seeded.ids["diverging"]]
+    assert "df-high" in health[seeded.ids["diverging"]]
+    assert 'class="df-computed"' in health[seeded.ids["quickstart"]]
+    assert "no artifacts" in health[seeded.ids["no-artifacts"]]
+    assert load_mlflow_analysis(seeded.ids["diverging"], seeded.uri) is None
+    assert "computed for display" in str(app.overview.legend.object)
 
 
 def test_search_and_filters(seeded: Seeded) -> None:
@@ -99,7 +107,8 @@ def test_500_runs_paginate_and_read_only_the_shown_page(many: Seeded) -> None:
     table = app.overview.table
     assert len(table.value) == 500 and table.pagination == "remote" and table.page_size == 25
     asyncio.run(app.overview.fill_health())
-    assert len(app.store.known_counts(table.value.index)) == 25
+    known = [run for run in app.overview.runs if app.store.health(run) is not None]
+    assert [run.run_id for run in known] == list(table.value.index[:25])
     table.page = 3
     ids = app.overview.visible_ids()
     assert ids == [str(i) for i in table.value.index[50:75]]
@@ -146,7 +155,10 @@ def test_analyze_reports_progress_shows_and_saves_the_result(fresh_seeded: Seede
     assert "DeepFix analysis of" in _text(app.run.body)
     saved = RunStore(fresh_seeded.uri).details(run_id)  # written back to MLflow
     assert saved.analysis_source == "logged" and saved.analysis is not None
-    assert app.store.known_counts([run_id])[run_id] == saved.counts
+    summary = app.store.summary(run_id)
+    assert summary is not None
+    health = app.store.health(summary)
+    assert health is not None and health.state == "logged" and health.counts == saved.counts
 
 
 def test_run_analysis_polls_the_backend_status(seeded: Seeded) -> None:

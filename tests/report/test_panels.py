@@ -33,20 +33,51 @@ def _html(layout: Any) -> str:
 
 
 def test_health_badges_count_high_and_medium() -> None:
-    html = panels.health_html({"high": 2, "medium": 1, "low": 5})
-    assert "2 high" in html and "1 medium" in html and "low" not in html
+    html = panels.health_html("logged", {"high": 2, "medium": 1, "low": 5})
+    assert "2 high" in html and "1 medium" in html and ">5 low" not in html
     assert "df-high" in html and "df-medium" in html
-    zero = panels.health_html({"high": 0, "medium": 0, "low": 0})
+    assert "logged with the run" in html and "5 low-severity" in html  # the tooltip
+    zero = panels.health_html("logged", {"high": 0, "medium": 0, "low": 0})
     assert zero.count("df-zero") == 2
-    assert "not analysed" in panels.health_html(None)
-    assert "reading" in panels.health_html(None, pending=True)
+    computed = panels.health_html("computed", {"high": 1, "medium": 0}, note="a <b>note</b>")
+    assert 'class="df-computed"' in computed and "not saved to the run" in computed
+    assert "a &lt;b&gt;note&lt;/b&gt;" in computed  # notes are escaped
+    with pytest.raises(ValueError, match="counts"):
+        panels.health_html("computed")
+
+
+@pytest.mark.parametrize(
+    ("state", "word", "tip"),
+    [
+        ("reading", "…", "Reading the run"),
+        ("analysing", "analysing…", "nothing is written to the run"),
+        ("not-analysed", "not analysed", "press Analyze on the Run page"),
+        ("no-artifacts", "no artifacts", "Nothing DeepFix can analyse"),
+        ("error", "error", "could not be read or analysed"),
+    ],
+)
+def test_health_words_say_why_there_are_no_badges(state: Any, word: str, tip: str) -> None:
+    html = panels.health_html(state, note='<img src=x onerror="1">')
+    assert f">{word}</span>" in html and tip in html and "df-badge" not in html
+    assert "<img" not in html
+
+
+def test_health_legend_says_which_badges_were_computed() -> None:
+    local = panels.health_legend_html(backend="local", computed=True)
+    assert "logged with the run" in local and "computed for display" in local
+    assert "Analyze on the Run page saves it" in local and "df-computed" in local
+    remote = panels.health_legend_html(backend="http://server:8000", computed=False)
+    assert "computed for display" not in remote and "not analysed" in remote
+    assert "http://server:8000" in remote and "press Analyze" in remote
+    exported = panels.health_legend_html(backend="local", computed=True, exported=True)
+    assert "for this file" in exported and "Analyze" not in exported
 
 
 def test_runs_table_is_paginated_remotely_with_html_health_only() -> None:
     import pandas as pd
 
     frame = pd.DataFrame(
-        {"run": [HOSTILE], "health": [panels.health_html(None)]},
+        {"run": [HOSTILE], "health": [panels.health_html("not-analysed")]},
         index=pd.Index(["abc"], name="run_id"),
     )
     table = panels.runs_table(frame, page_size=25)

@@ -44,14 +44,21 @@ def test_a_run_without_artifacts_says_why(seeded: Seeded) -> None:
     assert details.error is not None and "no DeepFix artifacts" in details.error
 
 
-def test_counts_read_only_the_asked_runs(seeded: Seeded) -> None:
+def test_health_reads_only_the_asked_runs_logged_analyses(seeded: Seeded) -> None:
     store = RunStore(seeded.uri, seeded.experiment)
-    assert store.known_counts(seeded.ids.values()) == {}
-    asked = [seeded.ids["overfitting"], seeded.ids["no-artifacts"]]
-    counts = store.counts(asked)
-    assert counts[seeded.ids["no-artifacts"]] is None
-    assert counts[seeded.ids["overfitting"]] == store.details(asked[0]).counts
-    assert set(store.known_counts(seeded.ids.values())) == set(asked)
+    runs = {run.run_name: run for run in store.runs()}
+    assert all(store.health(run) is None for run in runs.values())
+    store.read_health([runs["overfitting"], runs["no-artifacts"], runs["quickstart"]])
+    assert not store._bundles  # no run was read in full
+    logged = store.health(runs["overfitting"])
+    assert logged is not None and logged.state == "logged"
+    assert logged.counts == store.details(seeded.ids["overfitting"]).counts
+    none = store.health(runs["quickstart"])
+    assert none is not None and none.state == "none" and none.counts is None
+    missing = store.health(runs["no-artifacts"])
+    assert missing is not None and missing.state == "no-artifacts"
+    assert missing.note is not None and "no DeepFix artifacts" in missing.note
+    assert store.health(runs["diverging"]) is None  # not asked
 
 
 def test_a_new_analysis_wins_and_is_written_back(fresh_seeded: Seeded) -> None:
@@ -73,9 +80,16 @@ def test_an_invalid_logged_analysis_is_a_note(fresh_seeded: Seeded) -> None:
 
     run_id = fresh_seeded.ids["diverging"]
     MlflowClient(fresh_seeded.uri).log_text(run_id, '{"run_id": 3}', "deepfix/analysis.json")
-    details = RunStore(fresh_seeded.uri).details(run_id)
+    store = RunStore(fresh_seeded.uri)
+    details = store.details(run_id)
     assert details.analysis is None and details.bundle is not None
     assert len(details.notes) == 1 and "not a valid analysis" in details.notes[0]
+    light = RunStore(fresh_seeded.uri)  # the overview's read: the analysis file alone
+    [summary] = [run for run in light.runs() if run.run_id == run_id]
+    light.read_health([summary])
+    health = light.health(summary)
+    assert health is not None and health.state == "none"  # to be analysed again
+    assert health.note is not None and "not a valid analysis" in health.note
 
 
 def test_an_empty_store_lists_nothing(make_sqlite_store: Callable[[str], Any]) -> None:
