@@ -14,12 +14,7 @@ from tenacity import AsyncRetrying
 
 from deepfix_notebook.client import _wire
 from deepfix_notebook.client._errors import AnalysisError, DeepFixClientError, DeepFixTimeoutError
-from deepfix_notebook.client._offline import (
-    ClientOfflineMode,
-    check_mode,
-    offline_reason,
-    skipped_result,
-)
+from deepfix_notebook.client._offline import ClientOfflineMode, check_mode, fallback_result
 from deepfix_notebook.client._policy import PollingConfig, RetryConfig
 from deepfix_notebook.contract import (
     AcceptedJob,
@@ -130,7 +125,7 @@ class AsyncDeepFixClient:
         ``fallback`` warns (`ServerUnreachableWarning`) and returns a ``failed`` result saying
         so. ``wait=False`` raises in every mode: there is no job to return.
         """
-        mode = self.offline_mode if offline_mode is None else check_mode(offline_mode)
+        mode = check_mode(offline_mode, self.offline_mode)
         try:
             return await self._analyze(
                 run_id,
@@ -142,10 +137,7 @@ class AsyncDeepFixClient:
                 correlation_id=correlation_id,
             )
         except DeepFixClientError as exc:
-            reason = offline_reason(exc) if wait and mode == "fallback" else None
-            if reason is None:
-                raise
-            return skipped_result(self.base_url, run_id, reason)
+            return fallback_result(exc, mode if wait else "strict", self.base_url, run_id)
 
     async def analyze_async(
         self,
@@ -162,7 +154,7 @@ class AsyncDeepFixClient:
     ) -> AnalysisResult:
         """Submit the analysis as a job, poll it (``polling``) and return its result: for runs
         whose analysis outlasts a request. Offline modes as for `analyze`."""
-        mode = self.offline_mode if offline_mode is None else check_mode(offline_mode)
+        mode = check_mode(offline_mode, self.offline_mode)
         cid = correlation_id or _wire.new_correlation_id()
         try:
             job = await self.submit(
@@ -180,10 +172,7 @@ class AsyncDeepFixClient:
                 correlation_id=cid,
             )
         except DeepFixClientError as exc:
-            reason = offline_reason(exc) if mode == "fallback" else None
-            if reason is None:
-                raise
-            return skipped_result(self.base_url, run_id, reason)
+            return fallback_result(exc, mode, self.base_url, run_id)
 
     async def _analyze(
         self,
@@ -196,7 +185,6 @@ class AsyncDeepFixClient:
         mlflow_uri: str | None,
         correlation_id: str | None,
     ) -> AnalysisResult | AcceptedJob:
-
         request = _wire.analysis_request(
             run_id, mlflow_tracking_uri, analysis_options, context, mlflow_uri=mlflow_uri
         )

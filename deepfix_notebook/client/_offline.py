@@ -10,7 +10,11 @@ import uuid
 import warnings
 from typing import Literal
 
-from deepfix_notebook.client._errors import DeepFixConnectionError, DeepFixError
+from deepfix_notebook.client._errors import (
+    DeepFixClientError,
+    DeepFixConnectionError,
+    DeepFixError,
+)
 from deepfix_notebook.contract import AnalysisResult, AnalysisStatus
 
 ClientOfflineMode = Literal["strict", "fallback"]
@@ -55,7 +59,21 @@ def skipped_result(server: str, run_id: str, reason: str, *, stacklevel: int = 3
     )
 
 
-def check_mode(mode: str) -> ClientOfflineMode:
+def fallback_result(
+    exc: DeepFixClientError, mode: ClientOfflineMode, server: str, run_id: str
+) -> AnalysisResult:
+    """The ``failed`` result standing in for an analysis ``exc`` prevented when ``mode`` is
+    ``fallback`` and the server is unreachable; ``exc`` is raised again otherwise."""
+    reason = offline_reason(exc) if mode == "fallback" else None
+    if reason is None:
+        raise exc
+    return skipped_result(server, run_id, reason, stacklevel=4)
+
+
+def check_mode(mode: str | None, default: ClientOfflineMode = "strict") -> ClientOfflineMode:
+    """``mode``, or ``default`` when it is None; a clear error for an unknown mode."""
+    if mode is None:
+        return default
     if mode not in CLIENT_OFFLINE_MODES:
         raise ValueError(
             f"offline_mode must be 'strict' or 'fallback', got {mode!r} (the embedded engine "

@@ -12,12 +12,7 @@ from tenacity import Retrying
 
 from deepfix_notebook.client import _wire
 from deepfix_notebook.client._errors import AnalysisError, DeepFixClientError, DeepFixTimeoutError
-from deepfix_notebook.client._offline import (
-    ClientOfflineMode,
-    check_mode,
-    offline_reason,
-    skipped_result,
-)
+from deepfix_notebook.client._offline import ClientOfflineMode, check_mode, fallback_result
 from deepfix_notebook.client._policy import PollingConfig, RetryConfig
 from deepfix_notebook.contract import (
     AcceptedJob,
@@ -131,7 +126,7 @@ class DeepFixClient:
         ``fallback`` warns (`ServerUnreachableWarning`) and returns a ``failed`` result saying
         so. ``wait=False`` raises in every mode: there is no job to return.
         """
-        mode = self.offline_mode if offline_mode is None else check_mode(offline_mode)
+        mode = check_mode(offline_mode, self.offline_mode)
         try:
             return self._analyze(
                 run_id,
@@ -143,10 +138,7 @@ class DeepFixClient:
                 correlation_id=correlation_id,
             )
         except DeepFixClientError as exc:
-            reason = offline_reason(exc) if wait and mode == "fallback" else None
-            if reason is None:
-                raise
-            return skipped_result(self.base_url, run_id, reason)
+            return fallback_result(exc, mode if wait else "strict", self.base_url, run_id)
 
     def analyze_async(
         self,
@@ -163,7 +155,7 @@ class DeepFixClient:
     ) -> AnalysisResult:
         """Submit the analysis as a job, poll it (``polling``) and return its result: for runs
         whose analysis outlasts a request. Offline modes as for `analyze`."""
-        mode = self.offline_mode if offline_mode is None else check_mode(offline_mode)
+        mode = check_mode(offline_mode, self.offline_mode)
         cid = correlation_id or _wire.new_correlation_id()
         try:
             job = self.submit(
@@ -181,10 +173,7 @@ class DeepFixClient:
                 correlation_id=cid,
             )
         except DeepFixClientError as exc:
-            reason = offline_reason(exc) if mode == "fallback" else None
-            if reason is None:
-                raise
-            return skipped_result(self.base_url, run_id, reason)
+            return fallback_result(exc, mode, self.base_url, run_id)
 
     def _analyze(
         self,
@@ -197,7 +186,6 @@ class DeepFixClient:
         mlflow_uri: str | None,
         correlation_id: str | None,
     ) -> AnalysisResult | AcceptedJob:
-
         request = _wire.analysis_request(
             run_id, mlflow_tracking_uri, analysis_options, context, mlflow_uri=mlflow_uri
         )
