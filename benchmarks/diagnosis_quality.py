@@ -1,17 +1,22 @@
-"""Diagnosis quality of the embedded engine on directories of labelled runs.
+"""Diagnosis quality of the embedded engine on directories of labelled runs, per split.
 
+    python benchmarks/diagnosis_quality.py                       # every split below
+    python benchmarks/diagnosis_quality.py --split dev           # only the corpus' dev split
     python benchmarks/diagnosis_quality.py ../shared/eval/howreal tests/eval/cases
 
 A case is a run directory with an ``expected.yaml`` (keys: expect, expect_any, forbid, targets;
-see ../shared/eval/howreal/README.md). A code counts as reported when a finding with that code
-has severity medium or high. Printed:
+see ../shared/eval/howreal/README.md). Cases whose label has a ``split`` key (the generated
+corpus, tests/eval/corpus/) are scored per split: rules are tuned on ``dev`` only and
+``heldout`` is scored, never looked at while rules change (docs/decisions.md). A code counts as
+reported when a finding with that code has severity medium or high. Printed per split:
 
 - symptom recall: buggy cases (with expect/expect_any) whose expectations are all met;
-- recall per code: for each code listed in ``expect``, how often it was reported;
 - forbidden-code rate: cases with ``forbid`` where a forbidden code was reported;
 - target hit rate: cases with ``targets`` where one of them is among the targets of the top-3
   recommendations of the plan (the advisor's steps, in priority order);
-- every case it gets wrong, with what was reported.
+- recall per expected code, and a confusion list: for each missed code, what was reported instead;
+- with ``--cases``, every case it gets wrong, with what was reported;
+- at the end, the targets table and the dev-to-heldout gap.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,14 @@ from deepfix_notebook.contract import AgentName, AnalysisResult
 from deepfix_notebook.engine import Engine
 
 TOP_K = 3
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ROOTS = [
+    ROOT / "tests" / "eval" / "corpus" / "runs",
+    ROOT.parent / "shared" / "eval" / "howreal",
+    ROOT / "tests" / "eval" / "cases",
+]
+# Targets of issue "Diagnosis that generalises", on the held-out split.
+TARGETS = {"recall": 0.90, "forbidden": 0.05, "target_hit": 0.80, "gap": 0.05}
 
 
 @dataclass
@@ -40,6 +53,57 @@ class Outcome:
     top_targets: set[str]
     expected: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def buggy(self) -> bool:
+        return bool(self.expected.get("expect") or self.expected.get("expect_any"))
+
+    @property
+    def recalled(self) -> bool:
+        return not any(p.startswith("missed") for p in self.problems)
+
+    @property
+    def violated(self) -> bool:
+        return any(p.startswith("forbidden") for p in self.problems)
+
+    @property
+    def hit(self) -> bool:
+        return not any(p.startswith("top-") for p in self.problems)
+
+
+@dataclass
+class Score:
+    """The rates of one split."""
+
+    title: str
+    outcomes: list[Outcome]
+
+    def _rate(self, pool: list[Outcome], good: list[Outcome]) -> tuple[int, int]:
+        return len(good), len(pool)
+
+    @property
+    def recall(self) -> tuple[int, int]:
+        buggy = [o for o in self.outcomes if o.buggy]
+        return self._rate(buggy, [o for o in buggy if o.recalled])
+
+    @property
+    def forbidden(self) -> tuple[int, int]:
+        guarded = [o for o in self.outcomes if o.expected.get("forbid")]
+        return self._rate(guarded, [o for o in guarded if o.violated])
+
+    @property
+    def target_hit(self) -> tuple[int, int]:
+        targeted = [o for o in self.outcomes if o.expected.get("targets")]
+        return self._rate(targeted, [o for o in targeted if o.hit])
+
+
+def value(pair: tuple[int, int]) -> float | None:
+    return pair[0] / pair[1] if pair[1] else None
+
+
+def ratio(pair: tuple[int, int]) -> str:
+    a, b = pair
+    return f"{a / b:.2f} ({a}/{b})" if b else "n/a (0 cases)"
 
 
 def cases(roots: list[Path]) -> list[Path]:
@@ -76,13 +140,16 @@ def top_targets(result: AnalysisResult) -> set[str]:
     return {t.value for a in items[:TOP_K] for t in a.recommendations.targets}
 
 
-def judge(case: Path, engine: Engine) -> Outcome:
-    expected = yaml.safe_load((case / "expected.yaml").read_text()) or {}
+def label(case: Path) -> dict[str, Any]:
+    return yaml.safe_load((case / "expected.yaml").read_text()) or {}
+
+
+def judge(case: Path, engine: Engine, expected: dict[str, Any] | None = None) -> Outcome:
+    expected = label(case) if expected is None else expected
     try:
         result = engine.analyze(load_directory(case))
     except ArtifactError as error:
-        outcome = Outcome(case.name, set(), set(), expected, [f"could not load: {error}"])
-        return outcome
+        return Outcome(case.name, set(), set(), expected, [f"missed: could not load: {error}"])
     outcome = Outcome(case.name, reported_codes(result), top_targets(result), expected)
     for code in expected.get("expect") or []:
         if code not in outcome.reported:
@@ -99,51 +166,129 @@ def judge(case: Path, engine: Engine) -> Outcome:
     return outcome
 
 
-def report(outcomes: list[Outcome], title: str) -> None:
-    buggy = [o for o in outcomes if o.expected.get("expect") or o.expected.get("expect_any")]
-    recalled = [o for o in buggy if not any(p.startswith("missed") for p in o.problems)]
-    guarded = [o for o in outcomes if o.expected.get("forbid")]
-    violated = [o for o in guarded if any(p.startswith("forbidden") for p in o.problems)]
-    targeted = [o for o in outcomes if o.expected.get("targets")]
-    hit = [o for o in targeted if not any(p.startswith("top-") for p in o.problems)]
+def confusion(outcomes: list[Outcome]) -> dict[str, Counter[str]]:
+    """For each expected code that was missed, the codes reported instead (``-``: nothing)."""
+    instead: dict[str, Counter[str]] = defaultdict(Counter)
+    for o in outcomes:
+        wanted = list(o.expected.get("expect") or [])
+        any_of = o.expected.get("expect_any") or []
+        if any_of and not set(any_of) & o.reported:
+            wanted.append(" | ".join(any_of))
+        for code in wanted:
+            if code in o.reported:
+                continue
+            others = sorted(o.reported - set(wanted)) or ["-"]
+            instead[code].update(others)
+    return instead
+
+
+def report(score: Score, *, show_cases: bool) -> None:
+    outcomes = score.outcomes
+    print(f"\n== {score.title}: {len(outcomes)} cases")
+    print(f"symptom recall on buggy runs       {ratio(score.recall)}")
+    print(f"forbidden-code rate on guarded     {ratio(score.forbidden)}")
+    print(f"target hit rate (top-{TOP_K})            {ratio(score.target_hit)}")
     per_code: Counter[str] = Counter()
     per_code_hit: Counter[str] = Counter()
     for o in outcomes:
         for code in o.expected.get("expect") or []:
             per_code[code] += 1
             per_code_hit[code] += code in o.reported
-
-    def ratio(a: int, b: int) -> str:
-        return f"{a / b:.2f} ({a}/{b})" if b else "n/a (0 cases)"
-
-    print(f"\n== {title}: {len(outcomes)} cases")
-    print(f"symptom recall on buggy runs      {ratio(len(recalled), len(buggy))}")
-    print(f"forbidden-code rate on guarded     {ratio(len(violated), len(guarded))}")
-    print(f"target hit rate (top-{TOP_K})            {ratio(len(hit), len(targeted))}")
     if per_code:
         print("\nrecall per expected code")
         for code in sorted(per_code):
-            print(f"  {code:<24} {ratio(per_code_hit[code], per_code[code])}")
+            print(f"  {code:<24} {ratio((per_code_hit[code], per_code[code]))}")
+    missed = confusion(outcomes)
+    if missed:
+        print("\nconfusion: missed code -> reported instead (count)")
+        for code in sorted(missed):
+            instead = ", ".join(f"{c} {n}" for c, n in missed[code].most_common(4))
+            print(f"  {code:<24} {instead}")
+    forbidden = Counter(
+        p.split(" ", 1)[1] for o in outcomes for p in o.problems if p.startswith("forbidden")
+    )
+    if forbidden:
+        print("\nforbidden codes reported: " + ", ".join(f"{c} {n}" for c, n in forbidden.items()))
     wrong = [o for o in outcomes if o.problems]
     print(f"\ncases it gets wrong: {len(wrong)}")
-    for o in wrong:
-        print(f"  {o.name}: {'; '.join(o.problems)}")
-        print(f"      reported: {sorted(o.reported) or '-'}")
+    if show_cases:
+        for o in wrong:
+            print(f"  {o.name}: {'; '.join(o.problems)}")
+            print(f"      reported: {sorted(o.reported) or '-'}")
+
+
+def summary(scores: list[Score]) -> None:
+    print("\n== summary")
+    print(f"{'split':<34} {'recall':>16} {'forbidden':>16} {'top-3 target':>16}")
+    for s in scores:
+        print(
+            f"{s.title:<34} {ratio(s.recall):>16} {ratio(s.forbidden):>16} "
+            f"{ratio(s.target_hit):>16}"
+        )
+    by_title = {s.title.split(" ")[0]: s for s in scores}
+    dev, held = by_title.get("corpus:dev"), by_title.get("corpus:heldout")
+    if dev is None or held is None:
+        return
+    print("\ndev-to-heldout gap (dev minus heldout; targets on heldout in brackets)")
+    for name, better in (("recall", 1), ("forbidden", -1), ("target_hit", 1)):
+        d, h = value(getattr(dev, name)), value(getattr(held, name))
+        if d is None or h is None:
+            continue
+        bar = TARGETS[name]
+        met = h >= bar if better > 0 else h <= bar
+        gap = (d - h) * better
+        print(
+            f"  {name:<12} dev {d:.2f}  heldout {h:.2f} [{'≥' if better > 0 else '≤'} {bar:.2f}"
+            f" {'met' if met else 'NOT met'}]  gap {gap:+.2f} "
+            f"[≤ {TARGETS['gap']:.2f} {'met' if gap <= TARGETS['gap'] else 'NOT met'}]"
+        )
+
+
+def score_roots(roots: list[Path], engine: Engine, splits: set[str] | None = None) -> list[Score]:
+    """One `Score` per root, or per split for roots whose labels name one."""
+    scores = []
+    for root in roots:
+        groups: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
+        for case in cases([root]):
+            expected = label(case)
+            groups[str(expected.get("split", ""))].append((case, expected))
+        for split in sorted(groups):
+            if splits is not None and split not in splits:
+                continue
+            start = time.perf_counter()
+            outcomes = [judge(case, engine, expected) for case, expected in groups[split]]
+            name = f"corpus:{split}" if split else _short(root)
+            scores.append(Score(f"{name} ({time.perf_counter() - start:.1f} s)", outcomes))
+    return scores
+
+
+def _short(root: Path) -> str:
+    try:
+        return str(root.resolve().relative_to(ROOT.parent))
+    except ValueError:
+        return str(root)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("roots", nargs="+", type=Path, help="directories of labelled cases")
+    parser.add_argument("roots", nargs="*", type=Path, help="directories of labelled cases")
+    parser.add_argument(
+        "--split",
+        action="append",
+        help="score only these corpus splits (dev, heldout); cases without a split always run",
+    )
+    parser.add_argument("--cases", action="store_true", help="list every case it gets wrong")
     args = parser.parse_args(argv)
-    engine = Engine()
-    for root in args.roots:
-        found = cases([root])
-        if not found:
-            print(f"no cases (expected.yaml) under {root}", file=sys.stderr)
-            return 2
-        start = time.perf_counter()
-        outcomes = [judge(case, engine) for case in found]
-        report(outcomes, f"{root} ({time.perf_counter() - start:.1f} s)")
+    roots = args.roots or [r for r in DEFAULT_ROOTS if r.is_dir()]
+    missing = [r for r in roots if not cases([r])]
+    if missing:
+        print(f"no cases (expected.yaml) under {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    splits = None if args.split is None else {*args.split, ""}
+    scores = score_roots(roots, Engine(), splits)
+    for score in scores:
+        report(score, show_cases=args.cases)
+    summary(scores)
     return 0
 
 

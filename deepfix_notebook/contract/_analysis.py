@@ -202,8 +202,19 @@ class AnalysisResult(ContractModel):
                 yield agent.agent_name, analysis
 
     def counts_by_severity(self) -> dict[str, int]:
-        """Number of findings per severity, the plan not counted; all three keys present."""
+        """Number of problems per severity, the plan not counted; all three keys present.
+
+        A problem code reported by several agents (a dataset finding and the cross-artifact
+        cause it explains) is one problem, counted at its worst severity.
+        """
+        worst: dict[ProblemCode, Severity] = {}
         counts = {severity.value: 0 for severity in Severity}
         for _, analysis in self.findings():
-            counts[analysis.findings.severity.value] += 1
+            finding = analysis.findings
+            if finding.code is None:
+                counts[finding.severity.value] += 1
+            elif finding.code not in worst or finding.severity.rank > worst[finding.code].rank:
+                worst[finding.code] = finding.severity
+        for severity in worst.values():
+            counts[severity.value] += 1
         return counts

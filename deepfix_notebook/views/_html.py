@@ -74,13 +74,6 @@ def _diagnoses(result: AnalysisResult) -> list[tuple[str, Analysis]]:
     return [(name, item) for name, item in result.findings() if name != _ADVISOR]
 
 
-def _severity_counts(result: AnalysisResult) -> dict[str, int]:
-    counts = {severity.value: 0 for severity in Severity}
-    for _, item in _diagnoses(result):
-        counts[item.findings.severity.value] += 1
-    return counts
-
-
 # --------------------------------------------------------------------------- analysis
 
 
@@ -104,7 +97,7 @@ def analysis_html(
 
 
 def _header(result: AnalysisResult) -> str:
-    counts = _severity_counts(result)
+    counts = result.counts_by_severity()
     badges = [_badge(result.status.value, f"st-{result.status.value}")]
     for severity in reversed(Severity):
         count = counts[severity.value]

@@ -43,10 +43,20 @@ export function diagnoses(result: AnalysisResult): Array<[string, Analysis]> {
     .flatMap(agent => agent.analysis.map((item): [string, Analysis] => [agent.agent_name, item]));
 }
 
+/** Problems per severity: a code reported by several agents counts once, at its worst. */
 export function severityCounts(result: AnalysisResult): Map<string, number> {
   const counts = new Map(SEVERITIES.map(severity => [severity, 0]));
+  const worst = new Map<string, string>();
+  const rank = (severity: string): number => SEVERITIES.length - SEVERITIES.indexOf(severity);
   for (const [, item] of diagnoses(result)) {
-    const severity = item.findings.severity;
+    const { code, severity } = item.findings;
+    if (!code) {
+      counts.set(severity, (counts.get(severity) ?? 0) + 1);
+    } else if (!worst.has(code) || rank(severity) > rank(worst.get(code)!)) {
+      worst.set(code, severity);
+    }
+  }
+  for (const severity of worst.values()) {
     counts.set(severity, (counts.get(severity) ?? 0) + 1);
   }
   return counts;

@@ -263,4 +263,17 @@ describe('helpers', () => {
       'overtraining:36-1200'
     ]);
   });
+
+  it('counts a code reported by two agents once, at its worst severity', () => {
+    const result = readAnalysisPayload(analysisPayload()).result;
+    const [first] = result.agent_results.filter(a => a.analysis.length);
+    const copy = structuredClone(first.analysis[0]);
+    copy.findings.severity = 'low';
+    result.agent_results.push({
+      ...first,
+      agent_name: 'CrossArtifactIntegrationAgent',
+      analysis: [copy]
+    });
+    expect(Object.fromEntries(severityCounts(result))).toEqual({ high: 1, medium: 1, low: 1 });
+  });
 });

@@ -467,6 +467,31 @@ def test_counts_by_severity_has_every_key_when_empty() -> None:
     assert parsed.counts_by_severity() == {"low": 0, "medium": 0, "high": 0}
 
 
+def test_a_code_reported_by_two_agents_counts_once_at_its_worst() -> None:
+    def coded(code: str, severity: str) -> dict[str, Any]:
+        return {
+            "findings": finding(severity=severity) | {"code": code},
+            "recommendations": recommendation(),
+        }
+
+    parsed = AnalysisResult.model_validate(
+        result(
+            agent_results=[
+                {
+                    "agent_name": "DatasetArtifactsAnalyzer",
+                    "analysis": [coded("small_dataset", "medium")],
+                },
+                {
+                    "agent_name": "CrossArtifactIntegrationAgent",
+                    "analysis": [coded("small_dataset", "high"), coded("overfitting", "low")],
+                },
+                agent("TrainingArtifactsAnalyzer", "low"),
+            ]
+        )
+    )
+    assert parsed.counts_by_severity() == {"low": 2, "medium": 0, "high": 1}
+
+
 # Jobs
 
 
