@@ -10,6 +10,21 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
+from deepfix_notebook.artifacts._checks import (
+    BrokenCheck,
+    CheckKind,
+    CheckView,
+    ClassPerformance,
+    DomainDrift,
+    DriftScores,
+    NewLabels,
+    OutlierProbabilities,
+    PpsChange,
+    PredictivePower,
+    PropertyOutliers,
+    SampleShare,
+    read_checks,
+)
 from deepfix_notebook.artifacts._csv import read_metrics_csv
 from deepfix_notebook.artifacts._dataset import DatasetInfo
 from deepfix_notebook.artifacts._deepchecks import CheckResult, DeepchecksResults
@@ -31,11 +46,23 @@ __all__ = [
     "CANONICAL_METRICS",
     "ArtifactBundle",
     "ArtifactError",
+    "BrokenCheck",
+    "CheckKind",
     "CheckResult",
+    "CheckView",
+    "ClassPerformance",
     "DatasetInfo",
     "DeepchecksResults",
+    "DomainDrift",
+    "DriftScores",
     "Metric",
     "MetricsTable",
+    "NewLabels",
+    "OutlierProbabilities",
+    "PpsChange",
+    "PredictivePower",
+    "PropertyOutliers",
+    "SampleShare",
     "TrainingParams",
     "active_mlflow_run",
     "bundle_from_memory",
@@ -47,6 +74,7 @@ __all__ = [
     "load_mlflow_run",
     "load_run",
     "log_run",
+    "read_checks",
     "read_metrics_csv",
     "resolve_tracking_uri",
     "save_analysis",

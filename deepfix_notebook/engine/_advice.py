@@ -3,18 +3,82 @@
 from __future__ import annotations
 
 from deepfix_notebook.engine._curves import approx, fmt
+from deepfix_notebook.engine._thresholds import declare
 
 # Optimizer families and the learning rates their authors and frameworks use as defaults.
-# Adam: 1e-3 (Kingma & Ba, ICLR 2015; Keras/PyTorch defaults). SGD: 0.01 (Keras default),
-# 0.1 with momentum for ResNets (He et al., CVPR 2016).
 ADAPTIVE = ("adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lamb", "lion")
-DEFAULT_LR = {"adaptive": 1e-3, "sgd": 1e-2}
-# A learning rate this many times above/below its family's default is suspicious by itself
-# (Bengio 2012: useful rates rarely lie beyond an order of magnitude of a good default).
-LR_TOO_HIGH_FACTOR = {"adaptive": 10.0, "sgd": 100.0}
-LR_TOO_LOW_FACTOR = {"adaptive": 100.0, "sgd": 100.0}
-LOWER_LR_FROM = 3.0  # the low end of a suggested cut ("3-10x"; own choice)
-GRADIENT_CLIP_NORM = 1.0  # the usual max_norm for clip_grad_norm_ (Pascanu et al., ICML 2013)
+DEFAULT_LR = {
+    "adaptive": declare(
+        "default_lr_adaptive",
+        1e-3,
+        unit="learning rate",
+        family="optimisation",
+        source="Kingma & Ba, ICLR 2015; Keras/PyTorch Adam default",
+        doc="the usual learning rate of adaptive optimizers (Adam, AdamW, RMSprop, ...)",
+    ),
+    "sgd": declare(
+        "default_lr_sgd",
+        1e-2,
+        unit="learning rate",
+        family="optimisation",
+        source="Keras SGD default (0.1 with momentum for ResNets: He et al., CVPR 2016)",
+        doc="the usual learning rate of SGD",
+    ),
+}
+# A learning rate this many times above/below its family's default is suspicious by itself.
+_BENGIO = "Bengio 2012: useful rates rarely lie beyond an order of magnitude of a good default"
+LR_TOO_HIGH_FACTOR = {
+    "adaptive": declare(
+        "lr_too_high_factor_adaptive",
+        10.0,
+        unit="x family default",
+        family="optimisation",
+        source=_BENGIO,
+        doc="an adaptive optimizer's rate this far above its default is too high by itself",
+    ),
+    "sgd": declare(
+        "lr_too_high_factor_sgd",
+        100.0,
+        unit="x family default",
+        family="optimisation",
+        source=_BENGIO,
+        doc="an SGD rate this far above its default is too high by itself",
+    ),
+}
+LR_TOO_LOW_FACTOR = {
+    "adaptive": declare(
+        "lr_too_low_factor_adaptive",
+        100.0,
+        unit="x family default",
+        family="optimisation",
+        source=_BENGIO,
+        doc="an adaptive optimizer's rate this far below its default is too low",
+    ),
+    "sgd": declare(
+        "lr_too_low_factor_sgd",
+        100.0,
+        unit="x family default",
+        family="optimisation",
+        source=_BENGIO,
+        doc="an SGD rate this far below its default is too low",
+    ),
+}
+LOWER_LR_FROM = declare(
+    "lower_lr_from",
+    3.0,
+    unit="x",
+    family="advice",
+    source="own choice",
+    doc='the low end of a suggested learning-rate cut ("3-10x")',
+)
+GRADIENT_CLIP_NORM = declare(
+    "gradient_clip_norm",
+    1.0,
+    unit="global L2 norm",
+    family="advice",
+    source="the usual max_norm for clip_grad_norm_ (Pascanu et al., ICML 2013)",
+    doc="the gradient-norm clipping the advice suggests",
+)
 
 
 def family(optimizer: str | None) -> str | None:

@@ -15,13 +15,35 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from deepfix_notebook.artifacts import MetricsTable
+from deepfix_notebook.engine._thresholds import declare
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-MAX_POINTS = 2000  # bins kept for shape analysis; enough to see every phase of a run
-SMOOTH_FRACTION = 1 / 25  # rolling-median window as a share of the curve (own measurement)
-MAX_SMOOTH_WINDOW = 51
+MAX_POINTS = declare(
+    "max_points",
+    2000,
+    unit="points",
+    family="curves",
+    source="own: enough to see every phase of a run",
+    doc="bins (median, min, max each) a metric is reduced to before shape rules read it",
+)
+SMOOTH_FRACTION = declare(
+    "smooth_fraction",
+    1 / 25,
+    unit="share of the curve's points",
+    family="curves",
+    source="own measurement",
+    doc="width of the centred rolling median that takes batch noise out (odd, at least 1)",
+)
+MAX_SMOOTH_WINDOW = declare(
+    "max_smooth_window",
+    51,
+    unit="points",
+    family="curves",
+    source="own choice",
+    doc="the widest rolling-median window",
+)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,16 @@ import numpy as np
 
 from deepfix_notebook.artifacts import ArtifactBundle, TrainingParams
 from deepfix_notebook.engine._curves import Curve, FloatArray
+from deepfix_notebook.engine._thresholds import declare
 
-ACCURACY_PERCENT_SCALE = 1.5  # accuracies above this are taken as percentages (0..100)
+ACCURACY_PERCENT_SCALE = declare(
+    "accuracy_percent_scale",
+    1.5,
+    unit="score",
+    family="curves",
+    source="own choice",
+    doc="accuracies (F1, AUC) above this are read as percentages (0..100)",
+)
 REGRESSION_METRICS = ("rmse", "mae", "mse")
 
 

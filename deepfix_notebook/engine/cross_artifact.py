@@ -2,7 +2,8 @@
 
 Phase-1 agents each see one artifact; this agent reads their findings together: overfitting
 with a small dataset points at data, a validation gap with drift points at shift, a NaN with a
-high learning rate and no clipping points at the learning rate.
+high learning rate and no clipping points at the learning rate. `LINKS` is the table of these
+rules; each documents its own row of `docs/diagnosis.md`.
 """
 
 from __future__ import annotations
@@ -19,22 +20,39 @@ from deepfix_notebook.contract import (
     Severity,
 )
 from deepfix_notebook.engine._agent import AgentInput, codes_at_least, issue
+from deepfix_notebook.engine._thresholds import declare, document
 
 P = ProblemCode
 T = FaultTarget
+FAMILY = "cross_artifact"
+
+SMALL_BATCH = declare(
+    "small_batch",
+    16,
+    unit="samples per batch",
+    family=FAMILY,
+    source="own choice: the batch sizes below the common 32-128",
+    doc="unstable training with batches smaller than this is put down to the batch size",
+)
 
 
 @dataclass(frozen=True)
 class Link:
     """When each group of ``requires`` has a found code, ``cause`` explains them."""
 
-    requires: tuple[frozenset[ProblemCode], ...]
+    requires: tuple[tuple[ProblemCode, ...], ...]
     cause: ProblemCode
     description: str
     action: str
     rationale: str
     targets: tuple[FaultTarget, ...]
     condition: Callable[[AgentInput], bool] = lambda given: True
+    when: str = ""  # ``condition`` in words, after the groups in docs/diagnosis.md
+
+    @property
+    def found_together(self) -> str:
+        """'small_dataset + overfitting/overtraining': the groups as the docs show them."""
+        return " + ".join("/".join(c.value for c in group) for group in self.requires) + self.when
 
 
 def _no_clipping(given: AgentInput) -> bool:
@@ -44,15 +62,12 @@ def _no_clipping(given: AgentInput) -> bool:
 
 def _small_batches(given: AgentInput) -> bool:
     params = given.bundle.params
-    return params is not None and params.batch_size is not None and params.batch_size < 16
+    return params is not None and params.batch_size is not None and params.batch_size < SMALL_BATCH
 
 
 LINKS: tuple[Link, ...] = (
     Link(
-        (
-            frozenset({P.SMALL_DATASET}),
-            frozenset({P.OVERFITTING, P.OVERTRAINING}),
-        ),
+        ((P.SMALL_DATASET,), (P.OVERFITTING, P.OVERTRAINING)),
         P.SMALL_DATASET,
         "Overfitting here is driven by too little training data.",
         "Get more data or stretch it: pretrained weights (transfer learning), data augmentation, "
@@ -63,8 +78,8 @@ LINKS: tuple[Link, ...] = (
     ),
     Link(
         (
-            frozenset({P.DATA_DRIFT, P.TRAIN_TEST_SHIFT, P.LABEL_DRIFT}),
-            frozenset({P.OVERFITTING, P.SUSPICIOUS_VALIDATION, P.OVERTRAINING}),
+            (P.DATA_DRIFT, P.TRAIN_TEST_SHIFT, P.LABEL_DRIFT),
+            (P.OVERFITTING, P.SUSPICIOUS_VALIDATION, P.OVERTRAINING),
         ),
         P.TRAIN_TEST_SHIFT,
         "The validation gap is at least partly a distribution shift, not only overfitting.",
@@ -75,10 +90,7 @@ LINKS: tuple[Link, ...] = (
         (T.DATA_SPLIT, T.DATA_COLLECTION, T.DATA_PREPROCESSING),
     ),
     Link(
-        (
-            frozenset({P.LEARNING_RATE_TOO_HIGH}),
-            frozenset({P.NAN_LOSS, P.EXPLODING_LOSS, P.EXPLODING_GRADIENTS}),
-        ),
+        ((P.LEARNING_RATE_TOO_HIGH,), (P.NAN_LOSS, P.EXPLODING_LOSS, P.EXPLODING_GRADIENTS)),
         P.LEARNING_RATE_TOO_HIGH,
         "The divergence is most likely the learning rate, with nothing clipping the gradients.",
         "Lower the learning rate about 10x and clip the global gradient norm at 1.0; re-run a "
@@ -87,13 +99,12 @@ LINKS: tuple[Link, ...] = (
         "exploding losses.",
         (T.LEARNING_RATE, T.GRADIENT_CLIPPING),
         _no_clipping,
+        ", no grad_clip in params",
     ),
     Link(
         (
-            frozenset({P.UNNORMALIZED_INPUTS}),
-            frozenset(
-                {P.LOSS_NOT_DECREASING, P.UNDERFITTING, P.SLOW_CONVERGENCE, P.EXPLODING_LOSS}
-            ),
+            (P.UNNORMALIZED_INPUTS,),
+            (P.LOSS_NOT_DECREASING, P.UNDERFITTING, P.SLOW_CONVERGENCE, P.EXPLODING_LOSS),
         ),
         P.UNNORMALIZED_INPUTS,
         "Un-normalised inputs are a likely reason training struggles.",
@@ -104,10 +115,7 @@ LINKS: tuple[Link, ...] = (
         (T.NORMALIZATION, T.DATA_PREPROCESSING),
     ),
     Link(
-        (
-            frozenset({P.CLASS_IMBALANCE}),
-            frozenset({P.WEAK_CLASS, P.UNDERFITTING}),
-        ),
+        ((P.CLASS_IMBALANCE,), (P.WEAK_CLASS, P.UNDERFITTING)),
         P.CLASS_IMBALANCE,
         "The weak classes are the rare ones: class imbalance drives the per-class gap.",
         "Weight the loss by inverse class frequency or oversample the rare classes, and judge "
@@ -116,10 +124,7 @@ LINKS: tuple[Link, ...] = (
         (T.CLASS_BALANCE, T.LOSS_FUNCTION, T.DATA_COLLECTION),
     ),
     Link(
-        (
-            frozenset({P.SUSPICIOUS_VALIDATION}),
-            frozenset({P.LABEL_QUALITY, P.SHORTCUT_FEATURE}),
-        ),
+        ((P.SUSPICIOUS_VALIDATION,), (P.LABEL_QUALITY, P.SHORTCUT_FEATURE)),
         P.SUSPICIOUS_VALIDATION,
         "Validation looks too good and the data has duplicates or a shortcut: likely leakage.",
         "De-duplicate across splits (exact and near duplicates), split before any fitting, and "
@@ -128,10 +133,7 @@ LINKS: tuple[Link, ...] = (
         (T.DATA_SPLIT, T.LABELS, T.DATA_PREPROCESSING),
     ),
     Link(
-        (
-            frozenset({P.LABEL_QUALITY}),
-            frozenset({P.UNDERFITTING, P.LOSS_NOT_DECREASING, P.PLATEAU}),
-        ),
+        ((P.LABEL_QUALITY,), (P.UNDERFITTING, P.LOSS_NOT_DECREASING, P.PLATEAU)),
         P.LABEL_QUALITY,
         "Noisy or conflicting labels cap what the model can learn.",
         "Clean the labels: resolve conflicting duplicates, review the samples the model gets "
@@ -140,7 +142,7 @@ LINKS: tuple[Link, ...] = (
         (T.LABELS, T.LOSS_FUNCTION),
     ),
     Link(
-        (frozenset({P.UNSTABLE_TRAINING}),),
+        ((P.UNSTABLE_TRAINING,),),
         P.UNSTABLE_TRAINING,
         "Very small batches make the gradient noisy enough to destabilise training.",
         "Raise the batch size to 32-128 (or accumulate gradients over several batches) and "
@@ -148,8 +150,19 @@ LINKS: tuple[Link, ...] = (
         "Gradient noise shrinks with the batch size; tiny batches with a large step size swing.",
         (T.BATCH_SIZE, T.LEARNING_RATE),
         _small_batches,
+        f" with batch_size < {SMALL_BATCH}",
     ),
 )
+
+for _link in LINKS:
+    document(
+        _link.cause.value,
+        family=FAMILY,
+        condition=_link.found_together,
+        severity="that of the strongest finding involved",
+        source="own; targets " + ", ".join(t.value for t in _link.targets),
+    )
+del _link
 
 
 def _gist(evidence: str, limit: int = 110) -> str:
@@ -172,11 +185,10 @@ class CrossArtifactIntegrationAgent:
         analyses: list[Analysis] = []
         links: list[dict[str, object]] = []
         for link in LINKS:
-            if not all(group & found.keys() for group in link.requires):
+            groups = [frozenset(group) & found.keys() for group in link.requires]
+            if not all(groups) or not link.condition(given):
                 continue
-            if not link.condition(given):
-                continue
-            involved = sorted(set().union(*(group & found.keys() for group in link.requires)))
+            involved = sorted(set().union(*groups))
             if not any(code in strong for code in involved):
                 continue  # hints alone do not make a cause
             evidence = "Found together: " + "; ".join(

@@ -21,9 +21,13 @@ from deepfix_notebook.contract import (
     ProblemCode,
     Severity,
 )
-from deepfix_notebook.engine import dataset
 from deepfix_notebook.engine._agent import AgentInput
-from deepfix_notebook.engine.dataset import DatasetArtifactsAnalyzer, DatasetFacts, read_statistics
+from deepfix_notebook.engine.dataset import (
+    DatasetArtifactsAnalyzer,
+    DatasetFacts,
+    _analyzer,
+    read_statistics,
+)
 
 P = ProblemCode
 T = FaultTarget
@@ -407,7 +411,7 @@ def test_a_rule_that_breaks_is_reported_not_raised(monkeypatch: pytest.MonkeyPat
     def broken(facts: DatasetFacts) -> list[Analysis]:
         raise RuntimeError("rule bug")
 
-    monkeypatch.setattr(dataset, "RULES", (broken, dataset.class_imbalance))
+    monkeypatch.setattr(_analyzer, "RULES", (broken, _analyzer.class_imbalance))
     counts = {"a": 1000, "b": 10}
     result = run(info(num_train_samples=1010, num_classes=2, class_counts=counts))
     assert result.additional_outputs["unreadable"] == ["broken: RuntimeError: rule bug"]

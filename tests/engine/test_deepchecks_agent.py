@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from deepfix_notebook.artifacts import ArtifactBundle, CheckResult, DatasetInfo, DeepchecksResults
+from deepfix_notebook.artifacts import (
+    ArtifactBundle,
+    CheckKind,
+    CheckResult,
+    DatasetInfo,
+    DeepchecksResults,
+)
+from deepfix_notebook.artifacts._checks._parse import PARSERS
 from deepfix_notebook.contract import (
     AgentName,
     AgentResult,
@@ -20,9 +27,8 @@ from deepfix_notebook.contract import (
     ProblemCode,
     Severity,
 )
-from deepfix_notebook.engine import deepchecks
 from deepfix_notebook.engine._agent import AgentInput
-from deepfix_notebook.engine.deepchecks import DeepchecksArtifactsAnalyzer, Kind, kind_of
+from deepfix_notebook.engine.deepchecks import KINDS, DeepchecksArtifactsAnalyzer, Kind, _analyzer
 
 P = ProblemCode
 T = FaultTarget
@@ -114,17 +120,10 @@ def test_analyzed_artifacts_and_outputs() -> None:
     assert outputs["unreadable"] == [] and outputs["unknown"] == {"count": 0, "headers": []}
 
 
-@pytest.mark.parametrize(
-    ("header", "kind", "split"),
-    [
-        ("Train Test Label Drift", "label drift", None),
-        ("Image Property Outliers - Test Dataset", "image property outliers", "test"),
-        ("Train-Test Feature Drift", "feature drift", None),
-        ("  Data Duplicates - Train Dataset ", "data duplicates", "train"),
-    ],
-)
-def test_headers_are_normalised(header: str, kind: str, split: str | None) -> None:
-    assert kind_of(header) == (kind, split)
+def test_every_parsed_kind_has_a_rule_and_every_rule_a_parsed_kind() -> None:
+    judged = {kind for kind, entry in KINDS.items() if entry.judge is not None}
+    assert judged == set(PARSERS)
+    assert set(KINDS) == set(CheckKind)
 
 
 # --- label drift ----------------------------------------------------------------------------
@@ -517,10 +516,10 @@ def test_one_bad_check_does_not_hide_the_others() -> None:
 
 
 def test_a_reader_that_breaks_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(view: Any, report: Any) -> list[Analysis]:
+    def broken(result: Any, view: Any, report: Any) -> list[Analysis]:
         raise RuntimeError("reader bug")
 
-    monkeypatch.setattr(deepchecks, "KINDS", (Kind(("label drift",), broken, P.LABEL_DRIFT),))
+    monkeypatch.setattr(_analyzer, "KINDS", {CheckKind.LABEL_DRIFT: Kind(broken, P.LABEL_DRIFT)})
     failed = [condition("FAIL", "drift score < 0.15", "Found 0.4")]
     result = run(check("Label Drift", drift(0.4), conditions=failed))
     [entry] = result.additional_outputs["unreadable"]

@@ -1,0 +1,172 @@
+"""Gradient rules: global gradient norms that explode or vanish (needs ``grad_norm`` logged)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
+from deepfix_notebook.engine._advice import GRADIENT_CLIP_NORM, lower_lr
+from deepfix_notebook.engine._agent import issue
+from deepfix_notebook.engine._curves import approx, cap, fmt, pct
+from deepfix_notebook.engine._facts import TrainingFacts
+from deepfix_notebook.engine._thresholds import declare, document
+from deepfix_notebook.engine.training._shape import _drop, _finite_prefix
+from deepfix_notebook.engine.training.convergence import FLAT_DROP
+from deepfix_notebook.engine.training.divergence import exploding_loss
+
+T = FaultTarget
+P = ProblemCode
+FAMILY = "gradients"
+
+# Pascanu et al. (ICML 2013) discuss norms jumping by orders of magnitude; SageMaker Debugger's
+# VanishingGradient default (1e-7 on mean |gradient|) is scaled to a global L2 norm.
+GRAD_GROWTH = declare(
+    "grad_growth",
+    100.0,
+    unit="x early level",
+    family=FAMILY,
+    source="own; Pascanu et al., ICML 2013 (norms jump by orders of magnitude)",
+    doc="a gradient norm growing this much over its early level exploded",
+)
+GRAD_ABSOLUTE = declare(
+    "grad_absolute",
+    1e4,
+    unit="global L2 norm",
+    family=FAMILY,
+    source="own choice",
+    doc="a gradient norm above this exploded, whatever its early level",
+)
+GRAD_VANISH = declare(
+    "grad_vanish",
+    1e-5,
+    unit="global L2 norm",
+    family=FAMILY,
+    source="SageMaker Debugger VanishingGradient (1e-7 on mean |g|), scaled (own)",
+    doc="a gradient norm below this over the second half vanished (while the loss was high)",
+)
+GRAD_VANISH_FALL = declare(
+    "grad_vanish_fall",
+    1e-3,
+    unit="x early level",
+    family=FAMILY,
+    source="own choice",
+    doc="a gradient norm that fell below this share of its early level vanished",
+)
+
+document(
+    "exploding_gradients",
+    family=FAMILY,
+    condition="grad_norm NaN/Inf, or grows ≥ 100x over its early level, or exceeds 1e4",
+    severity="high with a diverging loss, else medium",
+    source="Pascanu et al. 2013; thresholds own",
+)
+
+
+def exploding_gradients(facts: TrainingFacts) -> list[Analysis]:
+    grad = facts.curves.get("grad_norm")
+    if grad is None or grad.n < 3:
+        return []
+    cut = grad.first_nonfinite
+    finite = grad if cut is None else _finite_prefix(grad)
+    if finite.points.size < 3 and cut is None:
+        return []
+    early = finite.head(0.1) if finite.points.size else float("nan")
+    peak_i = int(np.argmax(finite.smooth)) if finite.points.size else 0
+    peak = float(finite.smooth[peak_i]) if finite.points.size else float("nan")
+    growth = peak / early if early > 0 else 0.0
+    if cut is None and growth < GRAD_GROWTH and peak < GRAD_ABSOLUTE:
+        return []
+    if cut is not None:
+        kind = "NaN" if np.isnan(grad.values[cut]) else "infinite"
+        evidence = f"{grad.display} became {kind} at {grad.place_raw(cut)}"
+        first, last = cut, grad.n - 1
+        step_range, epoch_range = (
+            grad.raw_step_range(first, last),
+            grad.raw_epoch_range(first, last),
+        )
+    else:
+        evidence = (
+            f"{grad.display} grew from about {fmt(early)} early on to {fmt(peak)} at "
+            f"{finite.place(peak_i)} ({approx(growth)}x)"
+        )
+        step_range, epoch_range = finite.step_range(0, peak_i), finite.epoch_range(0, peak_i)
+    bad_loss = facts.loss.first_nonfinite is not None or bool(exploding_loss(facts))
+    return [
+        issue(
+            P.EXPLODING_GRADIENTS,
+            description="Gradient norms exploded.",
+            evidence=evidence + ("; the loss diverged with them." if bad_loss else "."),
+            severity=Severity.HIGH if bad_loss or cut is not None else Severity.MEDIUM,
+            confidence=0.9,
+            metric="grad_norm",
+            step_range=step_range,
+            epoch_range=epoch_range,
+            action=(
+                f"Clip the global gradient norm at {GRADIENT_CLIP_NORM} "
+                "(torch.nn.utils.clip_grad_norm_, Keras clipnorm), "
+                f"{cap(lower_lr(facts.learning_rate, facts.optimizer, 3))}, and use He/Glorot "
+                "initialisation with normalisation layers or residual connections in deep nets."
+            ),
+            rationale=(
+                "Large gradient norms make single updates jump far; clipping bounds each step and "
+                "good initialisation and normalisation keep norms stable through depth."
+            ),
+            targets=[T.GRADIENT_CLIPPING, T.LEARNING_RATE, T.WEIGHT_INIT, T.NORMALIZATION],
+        )
+    ]
+
+
+document(
+    "vanishing_gradients",
+    family=FAMILY,
+    condition=(
+        "grad_norm over the second half < 1e-5 or ≥ 1000x below its early level, while the loss "
+        "fell < 50%"
+    ),
+    severity="high if the loss is flat, else medium",
+    source=(
+        "SageMaker Debugger VanishingGradient (1e-7 on mean |g|), scaled to a global L2 norm (own)"
+    ),
+)
+
+
+def vanishing_gradients(facts: TrainingFacts) -> list[Analysis]:
+    grad = facts.curves.get("grad_norm")
+    if grad is None or grad.points.size < 3 or grad.first_nonfinite is not None:
+        return []
+    loss = _finite_prefix(facts.loss)
+    if loss.points.size == 0:
+        return []  # a loss that never had a value says nothing about learning
+    late = float(np.median(grad.points[grad.points.size // 2 :]))
+    early = grad.head(0.1)
+    learning = _drop(loss)
+    tiny = late < GRAD_VANISH or (early > 0 and late / early < GRAD_VANISH_FALL)
+    if not tiny or learning >= 0.5:
+        return []  # small gradients after a good fit are convergence, not vanishing
+    n = grad.points.size
+    return [
+        issue(
+            P.VANISHING_GRADIENTS,
+            description="Gradient norms vanished while the loss was still high.",
+            evidence=(
+                f"{grad.display} was about {fmt(late)} over the second half of the run "
+                f"(from {fmt(early)} early on) while {facts.loss.display} fell only "
+                f"{pct(max(learning, 0.0))}."
+            ),
+            severity=Severity.HIGH if learning < FLAT_DROP else Severity.MEDIUM,
+            confidence=0.8,
+            metric="grad_norm",
+            step_range=grad.step_range(n // 2, n - 1),
+            epoch_range=grad.epoch_range(n // 2, n - 1),
+            action=(
+                "Replace saturating activations (sigmoid/tanh) in hidden layers with ReLU-family "
+                "ones, use He initialisation, and add batch/layer normalisation or residual "
+                "connections in deep stacks."
+            ),
+            rationale=(
+                "Gradients shrink multiplicatively through saturated layers and poor "
+                "initialisation, so early layers stop learning."
+            ),
+            targets=[T.ACTIVATION, T.WEIGHT_INIT, T.NORMALIZATION, T.ARCHITECTURE],
+        )
+    ]

@@ -1,0 +1,204 @@
+"""Stopping rules: the validation metric stopped improving long before the run did.
+
+``overtraining`` (the best came early) and ``plateau`` (a long stall): both ask for early stopping
+or a learning-rate schedule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
+from deepfix_notebook.engine._advice import patience
+from deepfix_notebook.engine._agent import issue
+from deepfix_notebook.engine._curves import fmt, pct
+from deepfix_notebook.engine._facts import TrainingFacts
+from deepfix_notebook.engine._thresholds import declare, document
+from deepfix_notebook.engine.training._shape import (
+    MIN_DELTA_SHARE,
+    NOISE_MARGIN,
+    _drop,
+    _effective_best,
+    _finite_prefix,
+    _improvement_marks,
+    _noise,
+    _steady,
+)
+
+T = FaultTarget
+P = ProblemCode
+FAMILY = "stopping"
+
+OVERTRAIN_SHARE = declare(
+    "overtrain_share",
+    0.6,
+    unit="share of the run",
+    family=FAMILY,
+    source="Prechelt 1998; value own",
+    doc="a validation best reached before this share of the run is overtraining",
+)
+# No improvement for the patience of Keras' ReduceLROnPlateau, or a share of the run: the longer.
+PLATEAU_PATIENCE = declare(
+    "plateau_patience",
+    10,
+    unit="epochs",
+    family=FAMILY,
+    source="Keras ReduceLROnPlateau default patience",
+    doc="a validation metric not improving for this many epochs has plateaued",
+)
+PLATEAU_SHARE = declare(
+    "plateau_share",
+    0.25,
+    unit="share of the run",
+    family=FAMILY,
+    source="own choice",
+    doc="... or for this share of the run, whichever is longer",
+)
+PLATEAU_LONG_SHARE = declare(
+    "plateau_long_share",
+    0.5,
+    unit="share of the run",
+    family=FAMILY,
+    source="own choice",
+    doc="a stall over this share of the run with a constant learning rate is worth fixing",
+)
+
+document(
+    "overtraining",
+    family=FAMILY,
+    condition=(
+        "the validation best (first point within 1% of the range from the minimum) comes before "
+        "60% of the run"
+    ),
+    severity="medium when ≥ 60% of the run follows and the curve got ≥ 3% worse, else low",
+    source="Prechelt 1998",
+)
+
+
+def overtraining(facts: TrainingFacts) -> list[Analysis]:
+    val = facts.val_loss
+    score = facts.score("val")
+    if val is not None and val.points.size >= 6:
+        values, curve = val.smooth, val
+    elif score is not None and score.curve.points.size >= 6:
+        values, curve = -score.values(), score.curve
+    else:
+        return []
+    best = _effective_best(values)
+    n = values.size
+    share_after = (n - 1 - best) / (n - 1)
+    if best > n * OVERTRAIN_SHARE or share_after < 1 - OVERTRAIN_SHARE:
+        return []
+    span = max(float(np.ptp(values)), 1e-12)
+    worse = (float(np.median(values[-max(1, n // 10) :])) - float(values[best])) / span
+    epochs = facts.epochs_seen
+    return [
+        issue(
+            P.OVERTRAINING,
+            description="Training went on long after the best validation result.",
+            evidence=(
+                f"{curve.display} came within 1% of its best by {curve.place(best)}; the remaining "
+                f"{pct(share_after)} of the run (to {curve.place(n - 1)}) brought no improvement."
+            ),
+            severity=Severity.MEDIUM if share_after >= 0.6 and worse >= 0.03 else Severity.LOW,
+            confidence=0.7,
+            metric=curve.name,
+            step_range=curve.step_range(best, n - 1),
+            epoch_range=curve.epoch_range(best, n - 1),
+            action=(
+                f"Use early stopping on {curve.display} with patience {patience(epochs)} and "
+                f"restore the best weights; about {curve.place(best)} would have been enough."
+            ),
+            rationale="Epochs after the validation optimum cost compute and risk overfitting.",
+            targets=[T.EARLY_STOPPING, T.EPOCHS],
+        )
+    ]
+
+
+document(
+    "plateau",
+    family=FAMILY,
+    condition=(
+        "on a ≥ 5-point rolling median, the validation metric's best does not improve by more "
+        "than max(1% of its range, its noise) for max(10 epochs, 25% of the run), and the "
+        "stretch is flat (its first and last quarters differ by ≤ max(10% of the range, 3x "
+        "noise))"
+    ),
+    severity=(
+        "medium when the plateau reaches the end and either train loss is stuck (< 50% fall) or "
+        "it lasts ≥ 50% of the run with a constant learning rate while the metric wanders above "
+        "its best (by 1.5x noise); else low"
+    ),
+    source="Keras ReduceLROnPlateau (patience 10, min_delta)",
+)
+
+
+def plateau(facts: TrainingFacts) -> list[Analysis]:
+    val = facts.val_loss
+    score = facts.score("val")
+    if val is not None and val.points.size >= 8:
+        raw, curve = val.points, val
+    elif score is not None and score.curve.points.size >= 8:
+        raw, curve = -score.curve.points / score.scale, score.curve
+    else:
+        return []
+    n = raw.size
+    values = _steady(raw)
+    noise = _noise(raw)
+    delta = max(float(np.ptp(values)) * MIN_DELTA_SHARE, noise, 1e-12)
+    marks = _improvement_marks(values, delta)
+    gaps = np.diff(np.r_[marks, n])
+    longest = int(np.argmax(gaps))
+    start, length = int(marks[longest]), int(gaps[longest])
+    epochs = facts.epochs_seen
+    per_point = (epochs / n) if epochs else 1.0
+    needed = max(PLATEAU_PATIENCE / per_point, PLATEAU_SHARE * n)
+    if length < needed:
+        return []
+    end = start + length - 1
+    stretch = values[start : end + 1]
+    allowed = max(0.1 * float(np.ptp(values)), NOISE_MARGIN * noise)
+    k = max(3, stretch.size // 4)
+    if abs(float(np.median(stretch[-k:]) - np.median(stretch[:k]))) > allowed:
+        return []  # it moved (e.g. rose: overfitting), it did not stall
+    train = _finite_prefix(facts.loss)
+    stuck = _drop(train) < 0.5
+    lr_constant = (
+        "learning_rate" not in facts.curves
+        or float(np.ptp(facts.curves["learning_rate"].points)) == 0.0
+    )
+    at_end = end >= n - 2
+    # Wandering above its best at the end, with a step size that never shrinks.
+    wandering = float(np.median(raw[-max(3, n // 4) :])) > float(np.min(values)) + 1.5 * noise
+    long = length >= PLATEAU_LONG_SHARE * n
+    severity = (
+        Severity.MEDIUM
+        if at_end and (stuck or (long and lr_constant and wandering))
+        else Severity.LOW
+    )
+    return [
+        issue(
+            P.PLATEAU,
+            description=f"{curve.display} stalled for a long stretch.",
+            evidence=(
+                f"{curve.display} did not improve by more than {fmt(delta)} from "
+                f"{curve.place(start)} to {curve.place(end)} ({pct(length / n)} of the run)"
+                + (", with a constant learning rate." if lr_constant else ".")
+            ),
+            severity=severity,
+            confidence=0.7,
+            metric=curve.name,
+            step_range=curve.step_range(start, end),
+            epoch_range=curve.epoch_range(start, end),
+            action=(
+                "Add a schedule that lowers the learning rate on plateaus (ReduceLROnPlateau: "
+                f"factor 0.1-0.5, patience {patience(epochs)}) or a cosine decay, and stop early "
+                "when it no longer helps."
+            ),
+            rationale=(
+                "A stalled validation metric with a constant step size often moves again when "
+                "the step shrinks; otherwise the remaining epochs are wasted."
+            ),
+            targets=[T.LR_SCHEDULE, T.EARLY_STOPPING],
+        )
+    ]
