@@ -1,8 +1,10 @@
 """OptimizationAdvisorAgent: one short, ordered plan from everything the other agents found.
 
-Causes found by the cross-artifact agent come before the symptoms they explain; recommendations
-whose fault targets are covered by a stronger one are merged into it; `optimization_focus`
-moves the matching problems to the front.
+Causes found by the cross-artifact agent come before the symptoms they explain; a code reported
+by several agents is one step carrying every agent's evidence; recommendations whose fault
+targets are covered by a stronger one are merged into it; `optimization_focus` moves the matching
+problems to the front. Every medium or high problem gets a step (or is named by one it merged
+into); low hints fill the plan up to `MAX_STEPS`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from deepfix_notebook.engine._agent import AgentInput
 P = ProblemCode
 F = OptimizationFocus
 
-MAX_STEPS = 6  # a plan longer than this is a list, not a plan
+MAX_STEPS = 6  # low hints stop here: a plan longer than this is a list, not a plan
 FOCUS: dict[OptimizationFocus, frozenset[ProblemCode]] = {
     F.OVERFITTING: frozenset({P.OVERFITTING, P.OVERTRAINING, P.SUSPICIOUS_VALIDATION}),
     F.UNDERFITTING: frozenset({P.UNDERFITTING, P.LOSS_NOT_DECREASING, P.INSUFFICIENT_TRAINING}),
@@ -71,6 +73,7 @@ class _Step:
     source: Analysis
     cause: bool
     also: list[ProblemCode] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # every agent's evidence for the code
 
     @property
     def code(self) -> ProblemCode:
@@ -101,8 +104,8 @@ class OptimizationAdvisorAgent:
         steps = _merge(_candidates(given), focus)
         steps.sort(key=lambda step: step.key(focus))
         plan = [s for s in steps if s.source.findings.severity is not Severity.LOW]
-        plan += [s for s in steps if s.source.findings.severity is Severity.LOW]
-        plan = plan[:MAX_STEPS]
+        hints = [s for s in steps if s.source.findings.severity is Severity.LOW]
+        plan += hints[: max(MAX_STEPS - len(plan), 0)]
         analyses = [_word(i, step) for i, step in enumerate(plan, start=1)]
         return AgentResult(
             agent_name=self.name,
@@ -119,14 +122,19 @@ class OptimizationAdvisorAgent:
 
 
 def _candidates(given: AgentInput) -> list[_Step]:
-    """The strongest finding per code; cross-artifact causes marked as such."""
+    """The strongest finding per code, with the evidence of every finding of that code;
+    cross-artifact causes marked as such."""
     best: dict[ProblemCode, _Step] = {}
+    evidence: dict[ProblemCode, list[str]] = {}
     for result in given.prior:
         is_cause = result.agent_name == AgentName.CROSS_ARTIFACT.value
         for item in result.analysis:
             code = item.findings.code
             if code is None:
                 continue
+            seen = evidence.setdefault(code, [])
+            if item.findings.evidence not in seen:
+                seen.append(item.findings.evidence)
             current = best.get(code)
             stronger = current is None or (
                 (is_cause and not current.cause)
@@ -134,6 +142,10 @@ def _candidates(given: AgentInput) -> list[_Step]:
             )
             if stronger:
                 best[code] = _Step(item, is_cause)
+    for code, step in best.items():
+        own = step.source.findings.evidence
+        # A cross-artifact cause quotes its symptoms' evidence already (shortened): not again.
+        step.evidence = [own] + [e for e in evidence[code] if e.rstrip(". ")[:60] not in own]
     return list(best.values())
 
 
@@ -171,7 +183,11 @@ def _word(number: int, step: _Step) -> Analysis:
     return Analysis(
         findings=Finding(
             description=f"Step {number}: {finding.description}",
-            evidence=finding.evidence,
+            evidence=(
+                " ".join(_sentence(e) for e in step.evidence)
+                if len(step.evidence) > 1
+                else finding.evidence
+            ),
             severity=finding.severity,
             confidence=finding.confidence,
             code=finding.code,
@@ -188,3 +204,8 @@ def _word(number: int, step: _Step) -> Analysis:
             knowledge_refs=list(rec.knowledge_refs),
         ),
     )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
