@@ -253,6 +253,22 @@ def test_a_thin_share_is_low_while_its_error_is_above_a_point() -> None:
     assert "1.0% of the 50000" in item.findings.evidence and "1.8 points" in item.findings.evidence
 
 
+@pytest.mark.parametrize(("n_train", "n_val"), [(120, 30), (400, 80), (1_200, 300)])
+def test_a_standard_share_of_a_small_dataset_is_at_most_a_hint(n_train: int, n_val: int) -> None:
+    # A 20% split is the right split; the dataset's size is small_dataset's finding, not this.
+    counts = {f"c{i}": n_train // 3 for i in range(3)}
+    result = run(
+        info(num_train_samples=n_train, num_val_samples=n_val, num_classes=3, class_counts=counts)
+    )
+    assert all(a.findings.severity is Severity.LOW for a in found(result, P.SMALL_VALIDATION_SPLIT))
+
+
+def test_a_thin_split_of_a_small_dataset_is_high() -> None:
+    counts = {f"c{i}": 100 for i in range(3)}
+    result = run(info(num_train_samples=300, num_val_samples=6, num_classes=3, class_counts=counts))
+    assert one(result, P.SMALL_VALIDATION_SPLIT).findings.severity is Severity.HIGH
+
+
 def test_no_validation_split() -> None:
     item = one(run(info(num_val_samples=0)), P.SMALL_VALIDATION_SPLIT)
     assert item.findings.severity is Severity.MEDIUM
