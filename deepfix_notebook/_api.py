@@ -22,8 +22,10 @@ def connect(
     """Choose the backend `analyze`, `ask`, the magics and `track` use.
 
     ``target`` is ``"local"`` (the embedded engine, the default) or a DeepFix server URL.
-    ``tracking_uri`` is the MLflow store runs are read from (default: ``MLFLOW_TRACKING_URI``,
-    else the local store under ``$DEEPFIX_HOME``); a server needs one it can reach. ``offline``
+    ``tracking_uri`` is the MLflow store runs are read from first (default: MLflow's
+    configuration, ``mlflow.set_tracking_uri`` or ``MLFLOW_TRACKING_URI``, then ``./mlflow.db``
+    when it exists, else the local store under ``$DEEPFIX_HOME``; a run not found there is
+    looked for in the others); a server needs one it can reach. ``offline``
     says what happens when the server is down: ``strict`` raises, ``fallback`` warns and
     continues without analysis, ``local`` analyses with the embedded engine instead.
     """
@@ -70,9 +72,11 @@ def analyze(
 ) -> AnalysisResult:
     """Diagnose a run and return the contract's `AnalysisResult`.
 
-    ``source`` is a run directory, an MLflow run id (with ``tracking_uri``, else the configured
-    or local store), a pandas DataFrame of metrics (``params``/``dataset`` dicts optional), or an
-    `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g. ``"overfitting"``).
+    ``source`` is a run directory, an MLflow run id (read from ``tracking_uri`` alone when
+    given, else looked for in `connect`'s store, MLflow's configured and working-directory
+    stores, then DeepFix's local store), a pandas DataFrame of metrics (``params``/``dataset``
+    dicts optional), or an `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g.
+    ``"overfitting"``).
 
     In a DataFrame, NaN is both "not logged" and "the value was NaN": the NaN cells that end a
     metric's column (longer than its usual gaps) are read as values, so a loss that broke down
@@ -111,7 +115,7 @@ def load_source(
     if isinstance(source, ArtifactBundle):
         return source
     if isinstance(source, str | Path):
-        bundle = load_run(source, tracking_uri=tracking_uri or _backend_tracking_uri())
+        bundle = load_run(source, tracking_uri=tracking_uri, connected=_backend_tracking_uri())
         if run_id:
             bundle.run_id = run_id
         return bundle

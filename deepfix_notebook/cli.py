@@ -21,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from deepfix_notebook._cli_runs import add_run_arguments
     from deepfix_notebook.contract import KnowledgeDomain, OptimizationFocus, QueryType
 
     focus_areas = [f.value for f in OptimizationFocus]
@@ -34,34 +35,23 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate",
         help="check runs against the artifact contract",
-        description="Check runs (directories or MLflow run ids) against the artifact contract "
-        "and print what was found. Exit 0 when every run is valid, 1 otherwise.",
+        description="Check runs (directories, MLflow run ids or names, an experiment's runs) "
+        "against the artifact contract and print what was found, in the order given. Exit 0 "
+        "when every run is valid, 1 otherwise.",
     )
-    validate.add_argument("paths", nargs="*", metavar="PATH", help="run directories")
-    validate.add_argument(
-        "--run-id", action="append", default=[], metavar="ID", help="MLflow run id (repeatable)"
-    )
-    validate.add_argument(
-        "--tracking-uri",
-        metavar="URI",
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the local store)",
-    )
+    add_run_arguments(validate)
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.set_defaults(handler=_validate)
 
     analyze = commands.add_parser(
         "analyze",
         help="diagnose runs with the embedded engine",
-        description="Diagnose runs (directories or MLflow run ids) with the embedded engine. "
-        "With --format json, one AnalysisResult per line (JSON Lines), in input order; a run "
-        "that cannot be read gets the contract's error envelope on its line. Exit 1 if any "
-        "run failed.",
+        description="Diagnose runs (directories, MLflow run ids or names, an experiment's runs) "
+        "with the embedded engine. With --format json, one AnalysisResult per line (JSON "
+        "Lines), in input order; a run that cannot be read gets the contract's error envelope "
+        "on its line. Exit 1 if any run failed.",
     )
-    analyze.add_argument("paths", nargs="*", metavar="PATH", help="run directories")
-    analyze.add_argument(
-        "--run-id", action="append", default=[], metavar="ID", help="MLflow run id (repeatable)"
-    )
-    analyze.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI")
+    add_run_arguments(analyze)
     analyze.add_argument("--format", choices=("text", "json"), default="text")
     analyze.add_argument(
         "--focus",
@@ -174,44 +164,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if not args.paths and not args.run_id:
-        parser.error("validate needs at least one PATH or --run-id ID")
-    from deepfix_notebook.artifacts import ArtifactError, load_directory, load_mlflow_run
+    from deepfix_notebook._cli_runs import targets
+    from deepfix_notebook.artifacts import ArtifactError
 
-    sources: list[tuple[str, bool]] = [(p, False) for p in args.paths]
-    sources += [(r, True) for r in args.run_id]
     all_valid = True
-    for source, is_run in sources:
+    for target in targets(args, parser):
         try:
-            bundle = (
-                load_mlflow_run(source, args.tracking_uri) if is_run else load_directory(source)
-            )
+            bundle = target.load()
         except ArtifactError as error:
             all_valid = False
-            _emit_error(source, error, args.format, sys.stdout)
+            _emit_error(target.label, error, args.format, sys.stdout)
             continue
         _emit_valid(bundle.summary(), args.format, sys.stdout)
     return 0 if all_valid else 1
 
 
 def _analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if not args.paths and not args.run_id:
-        parser.error("analyze needs at least one PATH or --run-id ID")
     from deepfix_notebook._api import analyze
+    from deepfix_notebook._cli_runs import targets
     from deepfix_notebook.artifacts import ArtifactError
     from deepfix_notebook.contract import AnalysisStatus, ErrorCode, ErrorResponse
     from deepfix_notebook.views import render_analysis
 
-    sources: list[tuple[str, bool]] = [(p, False) for p in args.paths]
-    sources += [(r, True) for r in args.run_id]
     ok = True
-    for number, (source, is_run) in enumerate(sources):
+    for number, target in enumerate(targets(args, parser)):
+        source = target.label
         try:
-            result = analyze(
-                source if is_run else _as_path(source),
-                tracking_uri=args.tracking_uri,
-                focus=args.focus,
-            )
+            result = analyze(target.load(), focus=args.focus)
         except ArtifactError as error:
             ok = False
             envelope = error.to_response()
@@ -235,12 +214,6 @@ def _analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 ("\n" if number else "") + f"{source}: {envelope.error.value}: {envelope.message}\n"
             )
     return 0 if ok else 1
-
-
-def _as_path(source: str) -> Any:
-    from pathlib import Path
-
-    return Path(source)
 
 
 def _ask(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,7 +38,8 @@ N_EPOCHS = 20
 @pytest.fixture(autouse=True)
 def deepfix_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test: telemetry off, ``DEEPFIX_HOME`` in a fresh temp dir (not yet created), and no
-    ``MLFLOW_TRACKING_URI``, so nothing reaches ~/.deepfix or a store configured outside.
+    ``MLFLOW_TRACKING_URI`` or ``mlflow.set_tracking_uri``, so nothing reaches ~/.deepfix or a
+    store configured outside.
 
     Returns the ``DEEPFIX_HOME`` path.
     """
@@ -45,6 +47,11 @@ def deepfix_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("DEEPFIX_HOME", str(home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    # What an earlier test passed to mlflow.set_tracking_uri (Lightning's MLFlowLogger does) is
+    # this process's MLflow configuration, which DeepFix reads: start each test without it.
+    tracking = sys.modules.get("mlflow.tracking._tracking_service.utils")
+    if tracking is not None:
+        monkeypatch.setattr(tracking, "_tracking_uri", None)
     return home
 
 
@@ -140,6 +147,31 @@ def make_sqlite_store(tmp_path: Path) -> Callable[[str], SqliteStore]:
 def sqlite_store(make_sqlite_store: Callable[[str], SqliteStore]) -> SqliteStore:
     """A ``sqlite:///<tmp>/mlflow.db`` store with an experiment whose artifacts stay in tmp."""
     return make_sqlite_store("store")
+
+
+@pytest.fixture(scope="session")
+def blank_mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite database, made once per session: MLflow's migrations take
+    seconds per new store, a copy (`copy_blank_store`) milliseconds."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    base = tmp_path_factory.mktemp("blank-store")
+    db = base / "mlflow.db"
+    SqlAlchemyStore(f"sqlite:///{db}", (base / "artifacts").as_uri()).engine.dispose()
+    return db
+
+
+@pytest.fixture
+def copy_blank_store(blank_mlflow_db: Path) -> Callable[[Path], str]:
+    """``copy_blank_store(path)``: a real, empty MLflow SQLite store at ``path`` (a copy of
+    `blank_mlflow_db`); its URI. Log runs into experiments with their own artifact location."""
+
+    def copy(db: Path) -> str:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(blank_mlflow_db, db)
+        return f"sqlite:///{db}"
+
+    return copy
 
 
 # --------------------------------------------------------------------------- MLflow server

@@ -32,9 +32,20 @@ from deepfix_notebook.artifacts._directory import load_directory
 from deepfix_notebook.artifacts._errors import ArtifactError
 from deepfix_notebook.artifacts._load import load_run, log_run, save_analysis
 from deepfix_notebook.artifacts._memory import bundle_from_memory
-from deepfix_notebook.artifacts._names import CANONICAL_METRICS, canonical_name
+from deepfix_notebook.artifacts._names import (
+    CANONICAL_METRICS,
+    canonical_name,
+    canonical_names,
+    higher_is_better,
+)
 from deepfix_notebook.artifacts._params import TrainingParams
-from deepfix_notebook.artifacts._store import deepfix_home, resolve_tracking_uri
+from deepfix_notebook.artifacts._run_id import is_run_id, parse_run_id
+from deepfix_notebook.artifacts._store import (
+    Store,
+    candidate_stores,
+    deepfix_home,
+    resolve_tracking_uri,
+)
 from deepfix_notebook.artifacts._table import Metric, MetricsTable
 from deepfix_notebook.artifacts._writer import write_analysis, write_run
 
@@ -63,20 +74,28 @@ __all__ = [
     "PredictivePower",
     "PropertyOutliers",
     "SampleShare",
+    "Store",
     "TrainingParams",
     "active_mlflow_run",
     "bundle_from_memory",
+    "candidate_stores",
     "canonical_name",
+    "canonical_names",
     "deepfix_home",
+    "find_runs",
+    "higher_is_better",
+    "is_run_id",
     "list_runs",
     "load_directory",
     "load_mlflow_analysis",
     "load_mlflow_run",
     "load_run",
     "log_run",
+    "parse_run_id",
     "read_checks",
     "read_metrics_csv",
     "resolve_tracking_uri",
+    "run_by_name",
     "save_analysis",
     "write_analysis",
     "write_run",
@@ -114,3 +133,33 @@ def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> Analys
     from deepfix_notebook.artifacts._mlflow import load_mlflow_analysis as load
 
     return load(run_id, tracking_uri)
+
+
+def find_runs(
+    *,
+    run_name: str | None = None,
+    experiment: str | None = None,
+    tracking_uri: str | None = None,
+    connected: str | None = None,
+) -> tuple[str, list[RunSummary]]:
+    """Runs by name and/or every run of an experiment, from the first candidate store that has
+    any, and that store's URI (see `_mlflow.find_runs`). Imports mlflow on first call."""
+    from deepfix_notebook.artifacts._mlflow import find_runs as find
+
+    return find(
+        run_name=run_name, experiment=experiment, tracking_uri=tracking_uri, connected=connected
+    )
+
+
+def run_by_name(
+    run_name: str,
+    *,
+    experiment: str | None = None,
+    tracking_uri: str | None = None,
+    connected: str | None = None,
+) -> tuple[str, str]:
+    """``(run id, store URI)`` of the one run called ``run_name``; several are an error that
+    lists them (see `_mlflow.run_by_name`). Imports mlflow on first call."""
+    from deepfix_notebook.artifacts._mlflow import run_by_name as find
+
+    return find(run_name, experiment=experiment, tracking_uri=tracking_uri, connected=connected)

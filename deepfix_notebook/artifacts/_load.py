@@ -20,8 +20,14 @@ if TYPE_CHECKING:
     from deepfix_notebook.contract import AnalysisResult
 
 
-def load_run(source: str | Path, *, tracking_uri: str | None = None) -> ArtifactBundle:
-    """Load a run from a directory, or from MLflow when ``source`` is not an existing path."""
+def load_run(
+    source: str | Path, *, tracking_uri: str | None = None, connected: str | None = None
+) -> ArtifactBundle:
+    """Load a run from a directory, or from MLflow when ``source`` is not an existing path.
+
+    An MLflow run is read from ``tracking_uri`` alone when given, else looked for in every
+    candidate store, ``connected`` (`connect`'s store) first (`candidate_stores`).
+    """
     path = Path(source).expanduser()
     if (
         isinstance(source, Path)
@@ -31,7 +37,7 @@ def load_run(source: str | Path, *, tracking_uri: str | None = None) -> Artifact
         return load_directory(path)
     from deepfix_notebook.artifacts._mlflow import load_mlflow_run
 
-    return load_mlflow_run(str(source), tracking_uri)
+    return load_mlflow_run(str(source), tracking_uri, connected=connected)
 
 
 def log_run(

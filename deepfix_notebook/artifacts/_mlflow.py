@@ -1,31 +1,39 @@
 """MLflow: reading a run's artifacts (or metric history), writing artifacts back.
 
-The only module that imports mlflow, and only inside functions: the import costs about a second.
+With `_mlflow_store` (clients) and `_mlflow_runs` (finding runs), the only modules that import
+mlflow, and only inside functions: the import costs about a second.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
-from cachetools import TTLCache
 from pydantic import ValidationError
 
 from deepfix_notebook.artifacts import _layout as layout
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._directory import read_root
 from deepfix_notebook.artifacts._errors import ArtifactError, invalid
+from deepfix_notebook.artifacts._mlflow_runs import RunSummary as RunSummary
+from deepfix_notebook.artifacts._mlflow_runs import find_run as find_run
+from deepfix_notebook.artifacts._mlflow_runs import find_runs as find_runs
+from deepfix_notebook.artifacts._mlflow_runs import list_runs as list_runs
+from deepfix_notebook.artifacts._mlflow_runs import run_by_name as run_by_name
+from deepfix_notebook.artifacts._mlflow_store import (
+    artifacts_beside,
+    connection_error,
+    get_run,
+    sqlite_path,
+)
+from deepfix_notebook.artifacts._mlflow_store import tracking_client as tracking_client
+from deepfix_notebook.artifacts._names import is_ignored
 from deepfix_notebook.artifacts._rows import long_to_table
 from deepfix_notebook.artifacts._store import (
     default_artifact_root,
@@ -39,53 +47,30 @@ from deepfix_notebook.contract import AnalysisResult, ErrorCode
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-CONNECT_TIMEOUT_S = float(os.environ.get("DEEPFIX_MLFLOW_TIMEOUT", "5"))
 DEFAULT_EXPERIMENT = "deepfix"  # MLflow's own "Default" keeps artifacts in ./mlruns
-PING_TTL_S = 5.0
 MAX_ARTIFACT_FILES = 2000  # a DeepFix layout has a handful; more means a wrong root
 MAX_ARTIFACT_DEPTH = 8  # folders below a layout folder that are still listed
-# MLflow retries HTTP errors 7 times with exponential backoff by default: minutes of waiting for a
-# server that is down. Bound them unless the user chose their own values.
-_MLFLOW_HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
-    # A run's layout is a few small files: a progress bar per download is noise in a notebook
-    # cell and in JSON logs alike.
-    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-}
 
 
-def tracking_client(tracking_uri: str | None = None, *, create: bool = False) -> MlflowClient:
-    """An ``MlflowClient`` for a store that is known to be reachable.
-
-    ``create`` allows creating the local default store on first use.
-    """
-    uri = resolve_tracking_uri(tracking_uri)
-    for key, value in _MLFLOW_HTTP_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    _check_reachable(uri, create=create)
-    from mlflow import MlflowClient
-
-    return MlflowClient(tracking_uri=uri)
-
-
-def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBundle:
+def load_mlflow_run(
+    run_id: str, tracking_uri: str | None = None, *, connected: str | None = None
+) -> ArtifactBundle:
     """Download a run's artifacts into a temporary directory (always removed) and read them.
 
     With no ``metrics.csv`` the run's MLflow metric history is used; with no ``params.yaml``, its
-    MLflow params.
+    MLflow params. Without ``tracking_uri`` the run is looked for in every candidate store
+    (`candidate_stores`; ``connected`` is `connect`'s), and a warning says where it was found
+    when that was not the first.
     """
-    uri = resolve_tracking_uri(tracking_uri)
-    client = tracking_client(uri)
-    run = _get_run(client, run_id, uri)
+    client, run, uri, found_elsewhere = find_run(run_id, tracking_uri, connected=connected)
     with tempfile.TemporaryDirectory(prefix="deepfix-run-") as tmp:
         root = Path(tmp)
         files = _download_layout(_RunArtifacts(run.info.artifact_uri, uri), run_id, root, uri)
         bundle = ArtifactBundle(
             source=f"runs:/{run_id}", run_id=run_id, tracking_uri=uri, files=files
         )
-        has_history = bool(run.data.metrics)
+        bundle.warnings.extend(found_elsewhere)
+        has_history = any(not is_ignored(key) for key in run.data.metrics)
         if not files and not has_history:
             raise ArtifactError(
                 ErrorCode.ARTIFACT_NOT_FOUND,
@@ -101,7 +86,9 @@ def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBun
     return bundle
 
 
-def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> AnalysisResult | None:
+def load_mlflow_analysis(
+    run_id: str, tracking_uri: str | None = None, *, connected: str | None = None
+) -> AnalysisResult | None:
     """The analysis logged with a run (``deepfix/analysis.json``), downloading that file alone.
 
     None when the run logged none. Raises `ArtifactError`: ``ARTIFACT_INVALID`` when the file is
@@ -111,14 +98,12 @@ def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> Analys
     """
     from mlflow.exceptions import MlflowException
 
-    uri = resolve_tracking_uri(tracking_uri)
-    client = tracking_client(uri)
-    run = _get_run(client, run_id, uri)
+    _, run, uri, _ = find_run(run_id, tracking_uri, connected=connected)
     source = _RunArtifacts(run.info.artifact_uri, uri)
     folder = layout.ANALYSIS.rpartition("/")[0]
     try:
         top = {entry.path: entry.is_dir for entry in source.list_artifacts(run_id)}
-        if not run.data.metrics and not any(
+        if not any(not is_ignored(key) for key in run.data.metrics) and not any(
             (is_dir and path in layout.KNOWN_DIRS) or (not is_dir and path in layout.KNOWN_FILES)
             for path, is_dir in top.items()
         ):
@@ -132,7 +117,7 @@ def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> Analys
             local = source.download_artifacts(run_id, layout.ANALYSIS, tmp)
             document = load_json(Path(local), file=layout.ANALYSIS)
     except MlflowException as exc:
-        raise _connection_error(uri, exc.message) from exc
+        raise connection_error(uri, exc.message) from exc
     return _analysis(document)
 
 
@@ -159,66 +144,6 @@ def _nothing_to_read(run_id: str, uri: str) -> ArtifactError:
     )
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    """One MLflow run as a listing shows it."""
-
-    run_id: str
-    run_name: str
-    experiment: str
-    status: str
-    start_time: datetime | None
-    metrics: dict[str, float]
-    params: dict[str, str]
-    end_time: datetime | None = None  # None while the run is still going
-
-
-def list_runs(
-    tracking_uri: str | None = None, *, experiment: str | None = None, limit: int = 50
-) -> list[RunSummary]:
-    """The newest runs of ``experiment`` (all experiments when None), newest first."""
-    uri = resolve_tracking_uri(tracking_uri)
-    client = tracking_client(uri, create=uri == default_tracking_uri())
-    from mlflow.entities import ViewType
-
-    experiments = {e.experiment_id: e.name for e in client.search_experiments(ViewType.ACTIVE_ONLY)}
-    if experiment is not None:
-        ids = [i for i, name in experiments.items() if name == experiment]
-        if not ids:
-            known = ", ".join(sorted(experiments.values())) or "none"
-            raise ArtifactError(
-                ErrorCode.RUN_NOT_FOUND,
-                f"No experiment named {experiment!r} in {uri} (experiments: {known}).",
-                details={"experiment": experiment, "tracking_uri": uri},
-            )
-    else:
-        ids = list(experiments)
-    if not ids:
-        return []
-    runs = client.search_runs(ids, max_results=limit, order_by=["attributes.start_time DESC"])
-    return [
-        RunSummary(
-            run_id=run.info.run_id,
-            run_name=run.info.run_name or run.info.run_id[:8],
-            experiment=experiments.get(run.info.experiment_id, run.info.experiment_id),
-            status=run.info.status,
-            start_time=(
-                datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC)
-                if run.info.start_time
-                else None
-            ),
-            metrics=dict(run.data.metrics),
-            params=dict(run.data.params),
-            end_time=(
-                datetime.fromtimestamp(run.info.end_time / 1000, tz=UTC)
-                if run.info.end_time
-                else None
-            ),
-        )
-        for run in runs
-    ]
-
-
 def log_artifacts(
     directory: str | Path,
     *,
@@ -243,7 +168,7 @@ def log_artifacts(
         run = client.create_run(experiment_id, run_name=run_name)
         run_id = run.info.run_id
     else:
-        _get_run(client, run_id, uri)
+        get_run(client, run_id, uri)
     from mlflow.entities import Metric, Param
 
     param_list = [Param(str(k)[:250], str(v)[:6000]) for k, v in (params or {}).items()]
@@ -273,11 +198,14 @@ def active_run(
     ends ``FINISHED``, or ``FAILED`` when the block raises; MLflow's tracking URI is restored.
     """
     import mlflow
+    from mlflow.tracking._tracking_service import utils
 
     uri = resolve_tracking_uri(tracking_uri)
     client = tracking_client(uri, create=True)
     experiment_id = ensure_experiment(client, experiment or DEFAULT_EXPERIMENT, uri)
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    # set_tracking_uri also sets MLFLOW_TRACKING_URI: restore both as they were, unset included
+    # (an empty URI left behind would read as a configured store).
+    previous_uri, previous_env = utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(uri)
     run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name)
     status = "FAILED"
@@ -286,14 +214,14 @@ def active_run(
         status = "FINISHED"
     finally:
         mlflow.end_run(status)
-        mlflow.set_tracking_uri(previous or "")
+        mlflow.set_tracking_uri(previous_uri)  # type: ignore[arg-type]  # None unsets, as in MLflow
+        if previous_env is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = previous_env
 
 
 def log_text(run_id: str, text: str, artifact_file: str, tracking_uri: str | None = None) -> None:
     """Write one text artifact (e.g. ``deepfix/analysis.json``) to a run."""
-    uri = resolve_tracking_uri(tracking_uri)
-    client = tracking_client(uri)
-    _get_run(client, run_id, uri)
+    client, _, _, _ = find_run(run_id, tracking_uri)
     client.log_text(run_id, text, artifact_file)
 
 
@@ -311,108 +239,8 @@ def ensure_experiment(client: MlflowClient, name: str, uri: str) -> str:
     if uri == default_tracking_uri():
         location = (default_artifact_root() / folder).as_uri()
     elif urlparse(uri).scheme == "sqlite":
-        location = (_sqlite_path(uri).resolve().parent / "artifacts" / folder).as_uri()
+        location = (artifacts_beside(sqlite_path(uri)) / folder).as_uri()
     return str(client.create_experiment(name, artifact_location=location))
-
-
-def _check_reachable(uri: str, *, create: bool) -> None:
-    parsed = urlparse(uri)
-    if parsed.scheme in {"http", "https"}:
-        _ping(uri)
-    elif parsed.scheme == "sqlite":
-        _sqlite_store(uri, create=create or uri == default_tracking_uri())
-    elif parsed.scheme in {"file", ""}:
-        path = Path(parsed.path if parsed.scheme else uri)
-        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in {"1", "true"}:
-            raise _file_store_error(uri, path)
-        if not create and not path.is_dir():
-            raise _connection_error(uri, f"there is no MLflow file store at {str(path)!r}")
-
-
-# A server that answered is not asked again for a few seconds: a busy DeepFix server loads runs
-# back to back, and each ping is a request for the tracking server too.
-_ANSWERED: TTLCache[str, bool] = TTLCache(maxsize=64, ttl=PING_TTL_S)
-_ANSWERED_LOCK = threading.Lock()
-
-
-def _ping(uri: str) -> None:
-    """Fail fast, with a clear message, when nothing answers at ``uri``."""
-    with _ANSWERED_LOCK:
-        if uri in _ANSWERED:
-            return
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=CONNECT_TIMEOUT_S):
-            pass
-        with _ANSWERED_LOCK:
-            _ANSWERED[uri] = True
-        return
-    except urllib.error.HTTPError:
-        return  # something answered: MLflow's own calls will say what is wrong
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise _connection_error(uri, str(reason)) from exc
-
-
-def _sqlite_path(uri: str) -> Path:
-    return Path(urlparse(uri).path if uri.startswith("sqlite:////") else uri[len("sqlite:///") :])
-
-
-def _sqlite_store(uri: str, *, create: bool) -> None:
-    path = _sqlite_path(uri)
-    if path.exists():
-        return
-    if not create:
-        raise _connection_error(uri, f"there is no MLflow database at {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if uri == default_tracking_uri():
-        # Create the store ourselves so its default experiment keeps artifacts under
-        # $DEEPFIX_HOME instead of ./mlruns of whatever directory the user is in.
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-        default_artifact_root().mkdir(parents=True, exist_ok=True)
-        SqlAlchemyStore(uri, default_artifact_root().as_uri())  # type: ignore[no-untyped-call]
-
-
-def _file_store_error(uri: str, path: Path) -> ArtifactError:
-    database = path.expanduser().resolve() / "mlflow.db"
-    return ArtifactError(
-        ErrorCode.VALIDATION_ERROR,
-        f"{uri!r} names a folder: MLflow's file store is in maintenance mode and refused by "
-        f"default. Use a database store such as sqlite:///{database} (migrate an mlruns folder "
-        "with `mlflow migrate-filestore`), or set MLFLOW_ALLOW_FILE_STORE=true.",
-        details={"tracking_uri": uri, "suggestion": f"sqlite:///{database}"},
-    )
-
-
-def _connection_error(uri: str, reason: str) -> ArtifactError:
-    return ArtifactError(
-        ErrorCode.MLFLOW_CONNECTION_ERROR,
-        f"Cannot reach the MLflow tracking store at {uri} ({reason}); start it, or pass the "
-        "right --tracking-uri / MLFLOW_TRACKING_URI.",
-        details={
-            "tracking_uri": uri,
-            "timeout": CONNECT_TIMEOUT_S,
-            "suggestion": "Check that the MLflow server is running and reachable.",
-        },
-    )
-
-
-def _get_run(client: MlflowClient, run_id: str, uri: str) -> Any:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_run(run_id)
-    except MlflowException as exc:
-        if exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}:
-            raise ArtifactError(
-                ErrorCode.RUN_NOT_FOUND,
-                f"No run {run_id!r} in the tracking store {uri}; check the run id "
-                "(`deepfix` lists runs with `mlflow runs list`, or see the MLflow UI).",
-                details={"run_id": run_id, "tracking_uri": uri},
-            ) from exc
-        raise _connection_error(uri, exc.message) from exc
-    except OSError as exc:
-        raise _connection_error(uri, str(exc)) from exc
 
 
 class _ArtifactSource(Protocol):
@@ -506,7 +334,7 @@ def _download_layout(client: _ArtifactSource, run_id: str, root: Path, uri: str)
             if local != target:
                 raise invalid(f"{path} was not downloaded where expected.", file=path)
     except MlflowException as exc:
-        raise _connection_error(uri, exc.message) from exc
+        raise connection_error(uri, exc.message) from exc
     return tuple(name for name in layout.KNOWN_FILES if (root / name).is_file())
 
 
@@ -516,6 +344,7 @@ def _metric_history(
     key_ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
     steps: list[np.ndarray] = []
+    keys = [key for key in keys if not is_ignored(key)]  # MLflow's system metrics
     for key_id, key in enumerate(keys):
         history = client.get_metric_history(run_id, key)
         key_ids.append(np.full(len(history), key_id, dtype=np.int32))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,19 +13,35 @@ from deepfix_notebook.artifacts._errors import invalid
 # Recognised fields and the keys that spell them, best first. A key matches on its full dotted
 # path or on its last segment, so `optimizer.lr`, `trainer.max_epochs` and Hugging Face's
 # `per_device_train_batch_size` are found in nested or flattened params alike.
+# Keras autolog logs the optimizer's config as `optimizer_<key>`, scikit-learn's MLP its rate as
+# `learning_rate_init` (its `learning_rate` is a schedule name), xgboost's native API as `eta`.
 ALIASES: dict[str, tuple[str, ...]] = {
     "model_name": ("model_name", "architecture", "model.name", "model.architecture", "model"),
-    "optimizer": ("optimizer", "optimizer.name", "optimizer.type", "optimizer._target_", "optim"),
-    "learning_rate": ("learning_rate", "lr", "optimizer.lr", "optimizer.learning_rate", "base_lr"),
+    "optimizer": (
+        "optimizer", "optimizer.name", "optimizer.type", "optimizer._target_", "optim",
+        "optimizer_name", "opt_name",
+    ),
+    "learning_rate": (
+        "learning_rate", "lr", "optimizer.lr", "optimizer.learning_rate", "base_lr",
+        "optimizer_learning_rate", "opt_learning_rate", "learning_rate_init", "eta",
+        "shrinkage_rate",
+    ),
     "batch_size": ("batch_size", "per_device_train_batch_size", "train_batch_size"),
     "num_epochs": ("num_epochs", "epochs", "max_epochs", "num_train_epochs", "n_epochs"),
-    "weight_decay": ("weight_decay", "optimizer.weight_decay", "l2", "l2_reg"),
+    "weight_decay": (
+        "weight_decay", "optimizer.weight_decay", "l2", "l2_reg", "optimizer_weight_decay",
+    ),
     "dropout_rate": ("dropout_rate", "dropout", "drop_rate"),
     "scheduler": ("scheduler", "lr_scheduler", "lr_scheduler_type", "scheduler.name"),
     "loss_function": ("loss_function", "loss", "criterion", "loss_fn"),
     "augmentation": ("augmentation", "augment", "data_augmentation"),
-    "grad_clip": ("grad_clip", "gradient_clip_val", "max_grad_norm", "clip_grad_norm", "clipnorm"),
-}
+    "grad_clip": (
+        "grad_clip", "gradient_clip_val", "max_grad_norm", "clip_grad_norm", "clipnorm",
+        "optimizer_clipnorm", "optimizer_global_clipnorm",
+    ),
+}  # fmt: skip
+# scikit-learn's `learning_rate` names a schedule; the rate itself is another parameter.
+_SCHEDULES = {"constant", "optimal", "invscaling", "adaptive"}
 _NUMERIC = {"learning_rate", "weight_decay", "dropout_rate", "grad_clip"}
 _INTEGER = {"batch_size", "num_epochs"}
 _NAMES = {"model_name", "optimizer", "scheduler", "loss_function"}
@@ -93,7 +109,7 @@ def parse_params(mapping: Mapping[str, Any], *, file: str) -> tuple[TrainingPara
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name, aliases in ALIASES.items():
-        found = _lookup(raw, aliases)
+        found = _lookup(raw, aliases, numeric=name == "learning_rate")
         if found is None:
             continue
         key, value = found
@@ -105,19 +121,29 @@ def parse_params(mapping: Mapping[str, Any], *, file: str) -> tuple[TrainingPara
     return TrainingParams(**values, raw=raw, sources=sources), warnings
 
 
-def _lookup(raw: Mapping[str, Any], aliases: tuple[str, ...]) -> tuple[str, Any] | None:
+def _lookup(
+    raw: Mapping[str, Any], aliases: tuple[str, ...], *, numeric: bool = False
+) -> tuple[str, Any] | None:
+    """The first key spelling a field with a value (``numeric``: the first that is not a
+    scikit-learn schedule name, which leaves the field unset when no other key gives it)."""
+    found = [item for item in _matches(raw, aliases) if item[1] is not None]
+    if numeric:
+        found = [item for item in found if str(item[1]).lower() not in _SCHEDULES]
+    return found[0] if found else None
+
+
+def _matches(raw: Mapping[str, Any], aliases: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
     lowered = {key.lower(): key for key in raw}
     for alias in aliases:
         if alias in lowered:
-            return lowered[alias], raw[lowered[alias]]
+            yield lowered[alias], raw[lowered[alias]]
     for alias in aliases:  # then on the last path segment, shallowest key first
         matches = sorted(
             (key for key in raw if key.lower().rsplit(".", 1)[-1] == alias),
             key=lambda key: (key.count("."), key),
         )
-        if matches:
-            return matches[0], raw[matches[0]]
-    return None
+        for key in matches:
+            yield key, raw[key]
 
 
 def _check(name: str, key: str, value: Any, file: str, warnings: list[str]) -> Any:

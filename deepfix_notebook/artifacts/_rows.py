@@ -12,7 +12,12 @@ import numpy as np
 import numpy.typing as npt
 
 from deepfix_notebook.artifacts._errors import invalid
-from deepfix_notebook.artifacts._names import is_axis
+from deepfix_notebook.artifacts._names import (
+    canonical_name,
+    higher_is_better,
+    is_axis,
+    is_eval_set,
+)
 from deepfix_notebook.artifacts._table import (
     FloatArray,
     IntArray,
@@ -71,7 +76,7 @@ def long_to_table(
     step_all = _step_column((steps, ~np.isnan(steps)), "step", file)
     axis, rows_of = _step_axis(step_all)
     per_key: dict[str, tuple[FloatArray, IntArray]] = {}
-    repeated = 0
+    repeated: dict[str, int] = {}
     for key_id, key in enumerate(keys):
         positions = np.flatnonzero(key_ids == key_id)
         if positions.size == 0:
@@ -81,10 +86,8 @@ def long_to_table(
             order = np.argsort(key_steps, kind="stable")
             positions, key_steps = positions[order], key_steps[order]
         last = np.flatnonzero(np.r_[key_steps[1:] != key_steps[:-1], True])
-        repeated += int(positions.size - last.size)
+        repeated[key] = int(positions.size - last.size)
         per_key[key] = (values[positions[last]], rows_of(key_steps[last]))
-    if repeated:
-        warnings.append(f"{file}: {repeated} repeated (metric, step) rows; the last value is kept.")
     epoch = None
     epoch_key = next((key for key in per_key if is_axis(key) == "epoch"), None)
     if epoch_key is not None:
@@ -97,6 +100,16 @@ def long_to_table(
         for key, (vals, rows) in per_key.items()
     }
     metrics, notes = normalise(sparse)
+    # Keras autolog logs `validation_loss` at step 0 after every epoch, beside `val_loss`: a
+    # spelling that lost to another is not worth a warning.
+    read = {
+        m.source_name
+        for m in metrics.values()
+        if m.name != m.source_name or canonical_name(m.source_name) in (None, m.name)
+    }
+    count = sum(n for key, n in repeated.items() if key in read or is_axis(key))
+    if count:
+        warnings.append(f"{file}: {count} repeated (metric, step) rows; the last value is kept.")
     return MetricsTable(axis, epoch, metrics, format=format, notes=tuple(notes)), warnings
 
 
@@ -114,13 +127,7 @@ def _step_axis(steps: IntArray) -> tuple[IntArray, Callable[[IntArray], IntArray
 def check_training_rules(table: MetricsTable, file: str) -> list[str]:
     """CONTRACT.md §1: at least three rows with a train loss; negative losses are warned of."""
     if "train_loss" not in table:
-        found = ", ".join(table.display_name(n) for n in table.names) or "none"
-        raise invalid(
-            "No train-loss column found; log the training loss as `loss` or `train_loss` "
-            f"(metrics found: {found}).",
-            file=file,
-            field="train_loss",
-        )
+        return [_without_train_loss(table, file), *_negative_losses(table, file)]
     logged = len(table.metrics["train_loss"])
     if logged < MIN_TRAIN_LOSS_ROWS:
         raise invalid(
@@ -130,6 +137,36 @@ def check_training_rules(table: MetricsTable, file: str) -> list[str]:
             field=table.display_name("train_loss"),
             rows=logged,
         )
+    return _negative_losses(table, file)
+
+
+def _without_train_loss(table: MetricsTable, file: str) -> str:
+    """The warning for a run that logged no training loss but scores or eval-set curves (an
+    xgboost run with ``eval_metric="auc"``, or one validation set); else `ARTIFACT_INVALID`."""
+    found = ", ".join(table.display_name(n) for n in table.names) or "none"
+    curves = [
+        table.display_name(name)
+        for name in table.names
+        if len(table.metrics[name]) >= MIN_TRAIN_LOSS_ROWS
+        and canonical_name(name) is not None
+        and (higher_is_better(name) or is_eval_set(table.display_name(name)))
+    ]
+    if not curves:
+        raise invalid(
+            "No train-loss column found; log the training loss as `loss` or `train_loss` "
+            f"(metrics found: {found}).",
+            file=file,
+            field="train_loss",
+        )
+    return (
+        f"{file}: no training loss was logged (metrics found: {found}), so the rules that "
+        "need one are skipped. Log the loss on the training data too: a `loss`/`train_loss` "
+        "metric, or with xgboost/LightGBM the training set as the first eval set and a loss "
+        "metric (logloss, rmse, ...)."
+    )
+
+
+def _negative_losses(table: MetricsTable, file: str) -> list[str]:
     warnings = []
     for name in ("train_loss", "val_loss", "test_loss"):
         if name not in table:

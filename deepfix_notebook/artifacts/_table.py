@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from deepfix_notebook.artifacts._names import canonical_name, choose_sources, is_axis
+from deepfix_notebook.artifacts._names import (
+    canonical_names,
+    choose_sources,
+    is_axis,
+    is_ignored,
+    stand_in_loss,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,16 +138,19 @@ def normalise(
 ) -> tuple[dict[str, Metric], list[str]]:
     """Name metrics canonically; each canonical name takes the column logged most often.
 
-    ``columns`` maps source names to ``(values, rows)``. Spellings that lose keep their own name.
+    ``columns`` maps source names to ``(values, rows)``. Spellings that lose keep their own name;
+    MLflow's system metrics are dropped; a run that logged no loss gets a stand-in
+    (`stand_in_loss`).
     """
+    columns = {name: column for name, column in columns.items() if not is_ignored(name)}
     groups: dict[str, list[tuple[str, int]]] = {}
-    for source, (values, _) in columns.items():
-        canonical = canonical_name(source)
+    for source, canonical in canonical_names(columns).items():
         if canonical is not None:
-            groups.setdefault(canonical, []).append((source, int(values.shape[0])))
-    chosen = {choose_sources(group): canonical for canonical, group in groups.items()}
+            groups.setdefault(canonical, []).append((source, int(columns[source][0].shape[0])))
+    chosen, notes = stand_in_loss(
+        {choose_sources(group): canonical for canonical, group in groups.items()}
+    )
     metrics: dict[str, Metric] = {}
-    notes: list[str] = []
     for source, (values, rows) in columns.items():
         if is_axis(source):
             continue
@@ -149,11 +158,11 @@ def normalise(
         if name in metrics:  # an unknown column literally named like a canonical one
             name = f"{source} (original)"
         metrics[name] = Metric(name=name, source_name=source, values=values, rows=rows)
-    for canonical, group in groups.items():
+    for group in groups.values():
         if len(group) > 1:
-            kept = next(s for s, c in chosen.items() if c == canonical)
+            kept = next(source for source, _ in group if source in chosen)
             others = ", ".join(s for s, _ in group if s != kept)
-            notes.append(f"{canonical} is taken from '{kept}'; {others} kept under own names")
+            notes.append(f"{chosen[kept]} is taken from '{kept}'; {others} kept under own names")
     return dict(sorted(metrics.items(), key=_display_order)), notes
 
 

@@ -64,14 +64,18 @@ class LocalBackend:
     def engine(self) -> Engine:
         return self._engine or default_engine()
 
-    def load(self, source: Any) -> ArtifactBundle:
-        """The bundle for a run id, a directory, a bundle or a DataFrame."""
+    def load(self, source: Any, *, tracking_uri: str | None = None) -> ArtifactBundle:
+        """The bundle for a run id, a directory, a bundle or a DataFrame.
+
+        A run id is read from ``tracking_uri`` alone when given; else from this backend's store
+        first, then the other candidate stores (`artifacts.candidate_stores`).
+        """
         if isinstance(source, ArtifactBundle):
             return source
         if isinstance(source, str):
-            return load_run(_run_text(source), tracking_uri=self.tracking_uri)
-        if hasattr(source, "__fspath__"):
-            return load_run(source, tracking_uri=self.tracking_uri)
+            source = _run_text(source)
+        if isinstance(source, str) or hasattr(source, "__fspath__"):
+            return load_run(source, tracking_uri=tracking_uri, connected=self.tracking_uri)
         return bundle_from_memory(source, source="DataFrame")
 
     def analyze(

@@ -56,18 +56,26 @@ class DeepFixMagics(Magics):
 
             %deepfix connect [local] [--tracking-uri URI] [--offline strict|fallback|local]
             %deepfix runs [--experiment NAME] [--limit N]
-            %deepfix analyze RUN_ID|PATH|$variable [--focus AREA ...] [--background]
-                             [--no-plots] [--out NAME]
+            %deepfix analyze RUN_ID|PATH|$variable [--tracking-uri URI] [--focus AREA ...]
+                             [--background] [--no-plots] [--out NAME]
             %deepfix compare RUN ... | --experiment NAME [--metric NAME] [--align step|epoch]
             %deepfix ask "question" [--domain D] [--type T]
             %deepfix status
             %deepfix report [--experiment NAME] [--port N] [--inline] [--stop]
 
-        ``%deepfix SUBCOMMAND --help`` explains each one.
+        ``%deepfix SUBCOMMAND --help`` explains each one. Runs are read from the store given
+        with ``--tracking-uri``, else from ``connect``'s, MLflow's configured one
+        (``mlflow.set_tracking_uri``, ``MLFLOW_TRACKING_URI``), ``./mlflow.db`` and DeepFix's
+        local store, in that order.
         """
         if cell is not None:
             return self._track_cell(line, cell)
         command, _, rest = line.strip().partition(" ")
+        if command in {"-h", "--help", "help"}:
+            import inspect
+
+            print(inspect.cleandoc(DeepFixMagics.deepfix.__doc__ or ""))
+            return None
         handler = _SUBCOMMANDS.get(command)
         if handler is None:
             names = ", ".join(_SUBCOMMANDS)
@@ -124,7 +132,9 @@ class DeepFixMagics(Magics):
                     )
                 )
                 return None
-        where = args.tracking_uri or "the default MLflow store"
+        from deepfix_notebook.artifacts import resolve_tracking_uri
+
+        where = resolve_tracking_uri(connected=args.tracking_uri)
         display(
             HTML(
                 f"<b>DeepFix</b>: backend <code>{backend.name}</code>, runs from "
@@ -159,6 +169,11 @@ class DeepFixMagics(Magics):
 
     @magic_arguments()
     @argument("source", help="MLflow run id, run directory, or $variable (DataFrame/bundle)")
+    @argument(
+        "--tracking-uri",
+        help="read the run from this MLflow store alone (default: connect's, MLflow's "
+        "configured one, ./mlflow.db, then DeepFix's local store)",
+    )
     @argument("--focus", nargs="+", default=[], help="optimization focus areas, first in the plan")
     @argument("--background", action="store_true", help="return at once; the output updates")
     @argument("--no-plots", action="store_true", help="no curves in the output")
@@ -173,6 +188,12 @@ class DeepFixMagics(Magics):
         from deepfix_notebook._api import current_backend
 
         backend = current_backend()
+        if args.tracking_uri and not hasattr(backend, "load"):
+            raise UsageError(
+                "%deepfix analyze: --tracking-uri reads runs with the embedded engine; a DeepFix "
+                f"server reads them from its own store: %deepfix connect {backend.name} "
+                f"--tracking-uri {args.tracking_uri}"
+            )
         handle = display(_progress_html(0, 0, 0.0, "starting"), display_id=True)
         if args.background:
             thread = threading.Thread(
@@ -379,7 +400,11 @@ class DeepFixMagics(Magics):
             )
 
         try:
-            bundle = backend.load(source) if hasattr(backend, "load") else source
+            bundle = (
+                backend.load(source, tracking_uri=args.tracking_uri)
+                if hasattr(backend, "load")
+                else source
+            )
             result = backend.analyze(bundle, options, on_progress=progress)
         except ArtifactError as error:
             handle.update(_error_html(error.code.value, error.message))

@@ -411,7 +411,9 @@ def _param_diff(
 
 
 def _higher_is_better(name: str) -> bool:
-    return _is_score(name)
+    from deepfix_notebook.artifacts import higher_is_better
+
+    return higher_is_better(name) is True
 
 
 def _best(table: MetricsTable, name: str, higher: bool) -> tuple[float, int] | None:

@@ -101,7 +101,11 @@ def test_unknown_run_over_http_is_run_not_found(mlflow_server: str, run_id: str)
         load_mlflow_run(run_id, mlflow_server)
 
     assert info.value.code is ErrorCode.RUN_NOT_FOUND
-    assert info.value.details == {"run_id": run_id, "tracking_uri": mlflow_server}
+    assert info.value.details == {
+        "run_id": run_id,
+        "tracking_uri": mlflow_server,
+        "searched": [mlflow_server],
+    }
 
 
 def test_refused_uri_is_connection_error_fast(refused_uri: str, run_data: dict[str, Any]) -> None:

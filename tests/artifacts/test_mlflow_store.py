@@ -260,7 +260,11 @@ def test_unknown_run_is_run_not_found(sqlite_store: Any, run_id: str) -> None:
 
     assert info.value.code is ErrorCode.RUN_NOT_FOUND
     assert run_id in info.value.message
-    assert info.value.details == {"run_id": run_id, "tracking_uri": sqlite_store.uri}
+    assert info.value.details == {
+        "run_id": run_id,
+        "tracking_uri": sqlite_store.uri,
+        "searched": [sqlite_store.uri],
+    }
     assert info.value.to_response().error is ErrorCode.RUN_NOT_FOUND
 
 

@@ -55,7 +55,8 @@ def test_focus_is_validated(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_run_id_gives_an_envelope(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'missing.db'}"
-    out = deepfix("analyze", "--format", "json", "--run-id", "nope", "--tracking-uri", uri)
+    run_id = "0" * 31 + "a"
+    out = deepfix("analyze", "--format", "json", "--run-id", run_id, "--tracking-uri", uri)
     assert out.returncode == 1
     envelope = json.loads(out.stdout)
     assert envelope["error"] == "MLFLOW_CONNECTION_ERROR"

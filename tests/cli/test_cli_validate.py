@@ -80,12 +80,15 @@ def test_no_arguments_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as info:
         main(["validate"])
     assert info.value.code == 2
-    assert "at least one PATH or --run-id" in capsys.readouterr().err
+    assert "needs a PATH, --run-id ID, --run-name NAME or --experiment NAME" in (
+        capsys.readouterr().err
+    )
 
 
 def test_run_id_against_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     uri = f"sqlite:///{tmp_path / 'absent.db'}"
-    code, out = run_cli(["validate", "--run-id", "abc", "--tracking-uri", uri], capsys)
+    run_id = "0" * 31 + "a"
+    code, out = run_cli(["validate", "--run-id", run_id, "--tracking-uri", uri], capsys)
     assert code == 1 and "MLFLOW_CONNECTION_ERROR" in out
     assert not (tmp_path / "absent.db").exists()
 

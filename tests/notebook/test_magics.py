@@ -139,6 +139,55 @@ def test_help(ip: Any) -> None:
     assert doc is not None and "%deepfix analyze RUN_ID|PATH|$variable" in doc
 
 
+@pytest.mark.parametrize("line", ["--help", "-h", "help"])
+def test_deepfix_help_lists_the_subcommands(ip: Any, line: str) -> None:
+    with capture_output() as cap:
+        ip.run_line_magic("deepfix", line)
+    for command in ("connect", "runs", "analyze", "compare", "ask", "status", "report"):
+        assert f"%deepfix {command}" in cap.stdout
+    assert "--tracking-uri URI" in cap.stdout
+
+
+def test_analyze_finds_runs_where_mlflow_put_them(
+    ip: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    copy_blank_store: Any,
+    deepfix_env: Path,
+) -> None:
+    """The issue's new user: a run logged with plain MLflow into ./mlflow.db (MLflow 3's
+    default) is found; one in another store is read with --tracking-uri; an unknown id says
+    which stores were searched and the command that points elsewhere."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    here, elsewhere = (copy_blank_store(p / "mlflow.db") for p in (project, tmp_path / "other"))
+    ids = []
+    for uri in (here, elsewhere):
+        client = MlflowClient(tracking_uri=uri)
+        run_id = client.create_run("0").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("loss", 2 / (e + 1), 0, e) for e in range(20)]
+            + [Metric("val_loss", 2.2 / (e + 1), 0, e) for e in range(20)],
+        )
+        ids.append(run_id)
+    with capture_output():
+        ip.run_line_magic("deepfix", f"analyze {ids[0]} --out found_here")
+        ip.run_line_magic("deepfix", f"analyze {ids[1]} --tracking-uri {elsewhere} --out there")
+    assert ip.user_ns["found_here"].run_id == ids[0]
+    assert ip.user_ns["there"].run_id == ids[1]
+    with capture_output() as cap:
+        ip.run_line_magic("deepfix", f"analyze {ids[1]}")  # not in any store searched
+    html = "".join(d.get("text/html", "") for d in rich(cap.outputs))
+    assert "RUN_NOT_FOUND" in html and f"{here} (MLflow&#x27;s default store" in html
+    assert f"%deepfix analyze {ids[1]} --tracking-uri URI" in html
+    assert not deepfix_env.exists()
+
+
 def test_ask_and_status(ip: Any) -> None:
     with capture_output() as cap:
         ip.run_line_magic("deepfix", 'ask "validation loss goes up" --type diagnostic')
