@@ -38,3 +38,37 @@ def test_an_explosion_that_recovered_says_so() -> None:
     columns["train_loss"] = loss.tolist()
     severity, evidence = _finding(columns)
     assert "came back" in evidence and severity is Severity.MEDIUM
+
+
+def _deep_net(n: int = 300) -> np.ndarray:
+    """A loss that converges to ~0.1, as a deep net's does before its blow-ups."""
+    steps = np.arange(n)
+    return 2.3 * np.exp(-steps / 25) + 0.1
+
+
+def test_repeated_blow_ups_from_a_low_point_without_nan_are_found() -> None:
+    loss = _deep_net()
+    for start in (150, 220):  # each jumps to ~2 (20x the best), then partly recovers
+        loss[start : start + 15] = np.linspace(2.0, 0.3, 15)
+    severity, evidence = _finding({"step": np.arange(300.0).tolist(), "train_loss": loss.tolist()})
+    assert severity is Severity.MEDIUM
+    assert "blew up 2 times" in evidence
+
+
+def test_a_loss_that_ends_many_times_above_its_best_is_high() -> None:
+    loss = _deep_net()
+    loss[200:] = np.linspace(0.1, 0.9, 100) ** 0.5  # never comes back: ends ~9x its best
+    severity, _ = _finding({"step": np.arange(300.0).tolist(), "train_loss": loss.tolist()})
+    assert severity is Severity.HIGH
+
+
+def test_a_loss_near_zero_moving_tenfold_is_not_an_explosion() -> None:
+    steps = np.arange(300)
+    loss = 2.3 * np.exp(-steps / 10) + 1e-5
+    loss[250:260] *= 10  # 1e-5 -> 1e-4: tenfold, but nothing on the curve's own scale
+    result = analyze_bundle(
+        bundle_from_memory(
+            metrics={"step": steps.astype(float).tolist(), "train_loss": loss.tolist()}
+        )
+    )
+    assert all(a.findings.code is not ProblemCode.EXPLODING_LOSS for _, a in result.findings())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
@@ -10,7 +12,7 @@ from deepfix_notebook.engine._agent import issue
 from deepfix_notebook.engine._curves import Curve, FloatArray, approx, cap, fmt, pct
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
-from deepfix_notebook.engine.training._shape import _finite_prefix, _span
+from deepfix_notebook.engine.training._shape import _finite_prefix, _runs, _span, _steady
 
 T = FaultTarget
 P = ProblemCode
@@ -33,6 +35,35 @@ DIVERGE_END_RISE = declare(
     family=FAMILY,
     source="own measurement",
     doc="a loss whose last tenth sits this far above its best, and above its start, diverged",
+)
+
+# Deep networks blow up without NaN: from a low point the loss jumps an order of magnitude, partly
+# recovers, and may do it again; or it ends several times above its best. Measured as ratios to
+# the running best (a positive loss), guarded by a rise that is large on the curve's own scale so
+# that a loss near zero moving from 1e-4 to 1e-3 is not an explosion.
+BLOWUP_RATIO = declare(
+    "blowup_ratio",
+    10.0,
+    unit="x the running best",
+    family=FAMILY,
+    source="AutoTrainer (order-of-magnitude growth), measured from the best instead of the start",
+    doc="a positive loss reaching this multiple of its best so far blew up",
+)
+END_RATIO = declare(
+    "end_ratio",
+    3.0,
+    unit="x the best",
+    family=FAMILY,
+    source="own choice: a converging loss ends within noise of its best",
+    doc="a positive loss whose whole last tenth sits this many times above its best diverged",
+)
+BLOWUP_MIN_RISE = declare(
+    "blowup_min_rise",
+    0.25,
+    unit="start-sizes",
+    family=FAMILY,
+    source="own choice",
+    doc="a ratio-based blow-up must also rise this far on the curve's own scale",
 )
 
 document(
@@ -152,8 +183,15 @@ def _broken_from_start(facts: TrainingFacts, curve: Curve, is_loss: bool) -> Ana
     )
 
 
-def _explosion(curve: Curve) -> tuple[float, int, int, bool] | None:
-    """(rise in start-sizes, best point, peak point, still high at the end) or None."""
+class Explosion(NamedTuple):
+    rise: float  # the highest rise above the running minimum, in start-sizes
+    best: int  # the low point before the peak
+    peak: int
+    ended_high: bool  # the last tenth sits far above the best
+    blowups: int  # separate excursions of >= BLOWUP_RATIO x the running best
+
+
+def _explosion(curve: Curve) -> Explosion | None:
     values = curve.smooth if curve.points.size > 100 else curve.points
     if values.size < 3:
         return None
@@ -162,9 +200,23 @@ def _explosion(curve: Curve) -> tuple[float, int, int, bool] | None:
     rise = (values - running_min) / span
     peak = int(np.argmax(rise))
     best = int(np.argmin(values[: peak + 1]))
-    tail = curve.tail()
-    ended_high = (tail - float(np.min(values))) / span >= DIVERGE_END_RISE and tail > curve.head()
-    return float(rise[peak]), best, peak, ended_high
+    tail, low = curve.tail(), float(np.min(values))
+    ended_high = (tail - low) / span >= DIVERGE_END_RISE and tail > curve.head()
+    blowups = 0
+    if low > 0:
+        # Ratios are taken to a steady best (a rolling median), so that one lucky low epoch of a
+        # noisy curve does not make ordinary noise look like a tenfold jump.
+        steady_min = np.minimum.accumulate(_steady(values))
+        low = float(steady_min[-1])
+        ratio = values / steady_min
+        mask = (ratio >= BLOWUP_RATIO) & (rise >= BLOWUP_MIN_RISE)
+        blowups = len(_runs(mask))
+        # The whole last tenth stays far above the best: a loss on its way back is not "ended".
+        end = float(np.min(values[-max(1, values.size // 10) :]))
+        ended_high = ended_high or (
+            end >= END_RATIO * low and (end - low) / span >= BLOWUP_MIN_RISE
+        )
+    return Explosion(float(rise[peak]), best, peak, ended_high, blowups)
 
 
 def _worst_at_end(values: FloatArray, share: float = 0.1) -> bool:
@@ -178,7 +230,10 @@ document(
     family=FAMILY,
     condition=(
         "the smoothed loss rises ≥ 9 start-sizes above its running minimum (≈10x for positive "
-        "losses), or ends ≥ 2 start-sizes above its best and above its start"
+        "losses), or a positive loss reaches ≥ 10x its running best while rising ≥ 0.25 "
+        "start-sizes (a blow-up from a low point, counted per excursion), or it ends ≥ 2 "
+        "start-sizes above its best and above its start, or its whole last tenth stays ≥ 3x its "
+        "best (≥ 0.25 start-sizes above it)"
     ),
     severity="high when it ends diverged or NaN follows, else medium",
     source="AutoTrainer (order-of-magnitude growth); end rule own",
@@ -190,17 +245,18 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
     found = _explosion(curve)
     if found is None:
         return []
-    rise, best, peak, ended_high = found
-    if rise < EXPLODE_RISE and not ended_high:
+    rise, best, peak, ended_high, blowups = found
+    exploded = rise >= EXPLODE_RISE or blowups > 0
+    if not exploded and not ended_high:
         return []
     values = curve.points
     # An explosion whose worst point is in the last stretch was still under way when the run
     # ended: the span measure (which grows with the explosion) must not call it "came back".
-    ended_high = ended_high or (rise >= EXPLODE_RISE and _worst_at_end(values))
+    ended_high = ended_high or (exploded and _worst_at_end(values))
     severity = (
         Severity.HIGH if ended_high or facts.loss.first_nonfinite is not None else Severity.MEDIUM
     )
-    if rise >= EXPLODE_RISE:
+    if exploded:
         evidence = (
             f"{curve.display} rose from {fmt(values[best])} at {curve.place(best)} to "
             f"{fmt(values[peak])} at {curve.place(peak)} ({approx(values[peak] / values[best])}x)"
@@ -213,6 +269,8 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
             evidence += f" and ended at {fmt(curve.tail())}."
         else:
             evidence += f"; it came back to {fmt(curve.tail())} by the end."
+        if blowups > 1:
+            evidence += f" It blew up {blowups} times, each {fmt(BLOWUP_RATIO)}x above its best."
         last = peak
     else:
         low = int(np.argmin(values))
@@ -227,7 +285,7 @@ def exploding_loss(facts: TrainingFacts) -> list[Analysis]:
             description=f"{curve.display} diverged: it grew far above its best value.",
             evidence=evidence,
             severity=severity,
-            confidence=0.9 if rise >= EXPLODE_RISE else 0.75,
+            confidence=0.9 if exploded else 0.75,
             metric=curve.name,
             step_range=curve.step_range(best, last),
             epoch_range=curve.epoch_range(best, last),

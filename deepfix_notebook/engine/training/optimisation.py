@@ -47,7 +47,7 @@ def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
     if facts.loss.first_nonfinite:  # not None, not 0: NaN from the start is not a step size
         dynamics.append("the loss became NaN/Inf")
     found = _explosion(_finite_prefix(facts.loss))
-    if found and (found[0] >= EXPLODE_RISE or found[3]):
+    if found and (found.rise >= EXPLODE_RISE or found.blowups or found.ended_high):
         dynamics.append("the loss diverged")
     if len(_spikes(_finite_prefix(facts.loss)).runs) >= 2:
         dynamics.append("the loss spiked repeatedly")
