@@ -76,7 +76,8 @@ def analyze(
     given, else looked for in `connect`'s store, MLflow's configured and working-directory
     stores, then DeepFix's local store), a pandas DataFrame of metrics (``params``/``dataset``
     dicts optional), or an `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g.
-    ``"overfitting"``).
+    ``"overfitting"``). Connected to a server, a run id goes to the server, which reads the run
+    from its store (this process need not reach MLflow).
 
     In a DataFrame, NaN is both "not logged" and "the value was NaN": the NaN cells that end a
     metric's column (longer than its usual gaps) are read as values, so a loss that broke down
@@ -84,9 +85,13 @@ def analyze(
     """
     from deepfix_notebook.contract import AnalysisContext, AnalysisOptions
 
-    bundle = load_source(
-        source, tracking_uri=tracking_uri, params=params, dataset=dataset, run_id=run_id
-    )
+    backend = current_backend()
+    if _read_by_backend(backend, source, tracking_uri):
+        bundle: Any = source  # a server reads the run from its own store, never this process
+    else:
+        bundle = load_source(
+            source, tracking_uri=tracking_uri, params=params, dataset=dataset, run_id=run_id
+        )
     options = AnalysisOptions.model_validate(
         {
             "enable_training_analysis": enable_training_analysis,
@@ -96,9 +101,16 @@ def analyze(
             "max_analysis_time": max_analysis_time,
         }
     )
-    return current_backend().analyze(
-        bundle, options, AnalysisContext.model_validate(dict(context or {}))
-    )
+    return backend.analyze(bundle, options, AnalysisContext.model_validate(dict(context or {})))
+
+
+def _read_by_backend(backend: AnalysisBackend, source: Any, tracking_uri: str | None) -> bool:
+    """Whether ``source`` is a run id for a backend that reads runs itself (a server): one
+    without ``load``, given a string that is no path here and no other store."""
+    if hasattr(backend, "load") or not isinstance(source, str) or tracking_uri is not None:
+        return False
+    text = source.strip()
+    return text.startswith("runs:/") or not (Path(text).expanduser().exists() or "/" in text)
 
 
 def load_source(

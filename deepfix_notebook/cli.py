@@ -165,15 +165,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from deepfix_notebook._cli_runs import targets
-    from deepfix_notebook.artifacts import ArtifactError
 
     all_valid = True
     for target in targets(args, parser):
         try:
             bundle = target.load()
-        except ArtifactError as error:
+        except Exception as error:  # one line per run that cannot be read, never a traceback
             all_valid = False
-            _emit_error(target.label, error, args.format, sys.stdout)
+            _emit_error(target.label, _as_artifact_error(error), args.format, sys.stdout)
             continue
         _emit_valid(bundle.summary(), args.format, sys.stdout)
     return 0 if all_valid else 1
@@ -290,6 +289,16 @@ def _emit_valid(summary: dict[str, Any], fmt: str, out: TextIO) -> None:
         lines.append(f"  deepchecks {suites}")
     lines.extend(f"  warning    {warning}" for warning in summary["warnings"])
     out.write("\n".join(lines) + "\n")
+
+
+def _as_artifact_error(error: Exception) -> Any:
+    """``error`` as an `ArtifactError`: an unexpected one is an internal error, by its text."""
+    from deepfix_notebook.artifacts import ArtifactError
+    from deepfix_notebook.contract import ErrorCode
+
+    if isinstance(error, ArtifactError):
+        return error
+    return ArtifactError(ErrorCode.INTERNAL_SERVER_ERROR, f"{type(error).__name__}: {error}")
 
 
 def _emit_error(source: str, error: Any, fmt: str, out: TextIO) -> None:

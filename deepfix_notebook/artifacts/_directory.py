@@ -31,6 +31,12 @@ def load_directory(path: str | Path, *, run_id: str | None = None) -> ArtifactBu
             "training_artifacts/metrics.csv.",
             file=str(root),
         )
+    for name in layout.KNOWN_FILES:  # a FIFO would block the reader: never open one
+        if (root / name).exists() and not (root / name).is_file():
+            raise invalid(
+                f"{name} is not a regular file; log the file itself (not a pipe or a folder).",
+                file=name,
+            )
     present = tuple(name for name in layout.KNOWN_FILES if (root / name).is_file())
     if not present:
         raise ArtifactError(

@@ -13,6 +13,7 @@ from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._dataset import DatasetInfo
 from deepfix_notebook.artifacts._directory import load_directory
 from deepfix_notebook.artifacts._names import canonical_name
+from deepfix_notebook.artifacts._run_id import RUNS_PREFIX, parse_run_id
 from deepfix_notebook.artifacts._table import MetricsTable
 from deepfix_notebook.artifacts._writer import MetricsLike, analysis_json, write_analysis, write_run
 
@@ -25,9 +26,15 @@ def load_run(
 ) -> ArtifactBundle:
     """Load a run from a directory, or from MLflow when ``source`` is not an existing path.
 
-    An MLflow run is read from ``tracking_uri`` alone when given, else looked for in every
-    candidate store, ``connected`` (`connect`'s store) first (`candidate_stores`).
+    ``runs:/ID`` is always an MLflow run id, never a path (anything else after ``runs:/`` is a
+    ``VALIDATION_ERROR``). An MLflow run is read from ``tracking_uri`` alone when given, else
+    looked for in every candidate store, ``connected`` (`connect`'s store) first
+    (`candidate_stores`).
     """
+    if isinstance(source, str) and source.strip().startswith(RUNS_PREFIX):
+        from deepfix_notebook.artifacts._mlflow import load_mlflow_run
+
+        return load_mlflow_run(parse_run_id(source), tracking_uri, connected=connected)
     path = Path(source).expanduser()
     if (
         isinstance(source, Path)

@@ -1,7 +1,8 @@
 """MLflow: reading a run's artifacts (or metric history), writing artifacts back.
 
-With `_mlflow_store` (clients) and `_mlflow_runs` (finding runs), the only modules that import
-mlflow, and only inside functions: the import costs about a second.
+With `_mlflow_store` (clients), `_mlflow_runs` (finding runs) and `_mlflow_reading` (errors of
+artifact reads), the only modules that import mlflow, and only inside functions: the import
+costs about a second.
 """
 
 from __future__ import annotations
@@ -21,17 +22,13 @@ from deepfix_notebook.artifacts import _layout as layout
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._directory import read_root
 from deepfix_notebook.artifacts._errors import ArtifactError, invalid
+from deepfix_notebook.artifacts._mlflow_reading import check_location, reading
 from deepfix_notebook.artifacts._mlflow_runs import RunSummary as RunSummary
 from deepfix_notebook.artifacts._mlflow_runs import find_run as find_run
 from deepfix_notebook.artifacts._mlflow_runs import find_runs as find_runs
 from deepfix_notebook.artifacts._mlflow_runs import list_runs as list_runs
 from deepfix_notebook.artifacts._mlflow_runs import run_by_name as run_by_name
-from deepfix_notebook.artifacts._mlflow_store import (
-    artifacts_beside,
-    connection_error,
-    get_run,
-    sqlite_path,
-)
+from deepfix_notebook.artifacts._mlflow_store import artifacts_beside, get_run, sqlite_path
 from deepfix_notebook.artifacts._mlflow_store import tracking_client as tracking_client
 from deepfix_notebook.artifacts._names import is_ignored
 from deepfix_notebook.artifacts._rows import long_to_table
@@ -96,12 +93,10 @@ def load_mlflow_analysis(
     logged metrics (nothing `load_mlflow_run` could read either), ``RUN_NOT_FOUND`` and
     ``MLFLOW_CONNECTION_ERROR`` as `load_mlflow_run` does.
     """
-    from mlflow.exceptions import MlflowException
-
     _, run, uri, _ = find_run(run_id, tracking_uri, connected=connected)
     source = _RunArtifacts(run.info.artifact_uri, uri)
     folder = layout.ANALYSIS.rpartition("/")[0]
-    try:
+    with reading(layout.ANALYSIS, uri):
         top = {entry.path: entry.is_dir for entry in source.list_artifacts(run_id)}
         if not any(not is_ignored(key) for key in run.data.metrics) and not any(
             (is_dir and path in layout.KNOWN_DIRS) or (not is_dir and path in layout.KNOWN_FILES)
@@ -116,8 +111,6 @@ def load_mlflow_analysis(
         with tempfile.TemporaryDirectory(prefix="deepfix-run-") as tmp:
             local = source.download_artifacts(run_id, layout.ANALYSIS, tmp)
             document = load_json(Path(local), file=layout.ANALYSIS)
-    except MlflowException as exc:
-        raise connection_error(uri, exc.message) from exc
     return _analysis(document)
 
 
@@ -284,6 +277,7 @@ class _RunArtifacts:
 
     def _repo(self, folder: str) -> Any:
         if folder not in self._repos:
+            check_location(self._uri)
             from mlflow.store.artifact.artifact_repository_registry import (
                 get_artifact_repository,
             )
@@ -297,44 +291,53 @@ class _RunArtifacts:
 
 
 def _walk(
-    client: _ArtifactSource, run_id: str, path: str | None, budget: list[int], depth: int = 0
+    client: _ArtifactSource,
+    run_id: str,
+    path: str | None,
+    budget: list[int],
+    uri: str,
+    depth: int = 0,
 ) -> Iterator[str]:
-    for entry in client.list_artifacts(run_id, path):
+    with reading(path or "", uri):
+        entries = client.list_artifacts(run_id, path)
+    for entry in entries:
         budget[0] -= 1
         if budget[0] < 0:
             return
         if entry.is_dir:
             # Layout files are one level down; a deep (or cyclic) listing must not recurse forever.
             if depth < MAX_ARTIFACT_DEPTH:
-                yield from _walk(client, run_id, entry.path, budget, depth + 1)
+                yield from _walk(client, run_id, entry.path, budget, uri, depth + 1)
         else:
             yield entry.path
 
 
 def _download_layout(client: _ArtifactSource, run_id: str, root: Path, uri: str) -> tuple[str, ...]:
-    """Fetch the files of the layout, and no others, refusing any path that leaves ``root``."""
-    from mlflow.exceptions import MlflowException
+    """Fetch the files of the layout, and no others, refusing any path that leaves ``root``.
 
+    A file MLflow refuses to serve (a link out of the run's artifacts, a pipe) is
+    ``ARTIFACT_INVALID`` naming it; an MLflow that does not answer, ``MLFLOW_CONNECTION_ERROR``.
+    """
     wanted: list[str] = []
     budget = [MAX_ARTIFACT_FILES]
-    try:
-        for entry in client.list_artifacts(run_id):
-            if entry.is_dir and entry.path in layout.KNOWN_DIRS:
-                wanted.extend(_walk(client, run_id, entry.path, budget))
-            elif entry.path in layout.KNOWN_FILES:
-                wanted.append(entry.path)
-        for path in wanted:
-            if path not in layout.KNOWN_FILES:
-                continue
-            relative = layout.safe_relative(path, file=path)
-            target = layout.inside(root, relative, file=path)
-            # MLflow puts a single downloaded file at <dst>/<basename>: download into its folder.
-            target.parent.mkdir(parents=True, exist_ok=True)
+    with reading("", uri):
+        top = client.list_artifacts(run_id)
+    for entry in top:
+        if entry.is_dir and entry.path in layout.KNOWN_DIRS:
+            wanted.extend(_walk(client, run_id, entry.path, budget, uri))
+        elif entry.path in layout.KNOWN_FILES:
+            wanted.append(entry.path)
+    for path in wanted:
+        if path not in layout.KNOWN_FILES:
+            continue
+        relative = layout.safe_relative(path, file=path)
+        target = layout.inside(root, relative, file=path)
+        # MLflow puts a single downloaded file at <dst>/<basename>: download into its folder.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with reading(path, uri):
             local = Path(client.download_artifacts(run_id, path, str(target.parent))).resolve()
-            if local != target:
-                raise invalid(f"{path} was not downloaded where expected.", file=path)
-    except MlflowException as exc:
-        raise connection_error(uri, exc.message) from exc
+        if local != target:
+            raise invalid(f"{path} was not downloaded where expected.", file=path)
     return tuple(name for name in layout.KNOWN_FILES if (root / name).is_file())
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from cachetools import TTLCache
 
+from deepfix_notebook.artifacts._credentials import redact, redact_uri, split_credentials
 from deepfix_notebook.artifacts._errors import ArtifactError
 from deepfix_notebook.artifacts._store import (
     default_artifact_root,
@@ -86,8 +87,12 @@ def _ping(uri: str) -> None:
     with _ANSWERED_LOCK:
         if uri in _ANSWERED:
             return
+    plain, authorization = split_credentials(uri)  # urllib would take user:pw@ for a host
+    request = urllib.request.Request(f"{plain.rstrip('/')}/health")
+    if authorization is not None:
+        request.add_unredirected_header("Authorization", authorization)
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=CONNECT_TIMEOUT_S):
+        with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S):
             pass
         with _ANSWERED_LOCK:
             _ANSWERED[uri] = True
@@ -174,12 +179,14 @@ def _file_store_error(uri: str, path: Path) -> ArtifactError:
 
 
 def connection_error(uri: str, reason: str) -> ArtifactError:
+    """``MLFLOW_CONNECTION_ERROR`` for the store at ``uri``; its password is never quoted."""
+    shown = redact_uri(uri)
     return ArtifactError(
         ErrorCode.MLFLOW_CONNECTION_ERROR,
-        f"Cannot reach the MLflow tracking store at {uri} ({reason}); start it, or pass the "
-        "right --tracking-uri / MLFLOW_TRACKING_URI.",
+        f"Cannot reach the MLflow tracking store at {shown} ({redact(reason, uri)}); start it, "
+        "or pass the right --tracking-uri / MLFLOW_TRACKING_URI.",
         details={
-            "tracking_uri": uri,
+            "tracking_uri": shown,
             "timeout": CONNECT_TIMEOUT_S,
             "suggestion": "Check that the MLflow server is running and reachable.",
         },

@@ -30,6 +30,7 @@ BoolArray = npt.NDArray[np.bool_]
 Column = tuple[FloatArray, BoolArray]  # values (NaN where not logged), logged mask
 
 MIN_TRAIN_LOSS_ROWS = 3  # CONTRACT.md §1
+INT64_LIMIT = 2**63  # steps are int64: the first value that is not one
 
 
 def wide_to_table(
@@ -186,15 +187,19 @@ def _negative_losses(table: MetricsTable, file: str) -> list[str]:
 
 def _step_column(column: Column, name: str, file: str) -> IntArray:
     values, logged = column
-    bad = ~logged | ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
+    with np.errstate(invalid="ignore"):
+        bad = ~logged | ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
+        bad |= values >= INT64_LIMIT  # would wrap to a negative int64
     if np.any(bad):
         row = int(np.argmax(bad))
         shown = "empty" if not logged[row] else repr(float(values[row]))
         raise invalid(
-            f"{name} must be a whole number >= 0 on every row, but row {row + 1} is {shown}.",
+            f"{name} must be a whole number from 0 to {INT64_LIMIT - 1} (an int64) on every "
+            f"row, but row {row + 1} is {shown}.",
             file=file,
             field=name,
             row=row + 1,
+            value=shown,
         )
     return values.astype(np.int64)
 
@@ -214,7 +219,9 @@ def _epoch_column(column: Column, name: str, file: str) -> FloatArray:
 
 
 def _is_step_like(epoch: FloatArray) -> bool:
-    return bool(np.all(np.isfinite(epoch)) and np.all(epoch == np.floor(epoch)))
+    with np.errstate(invalid="ignore"):
+        whole = np.all(epoch == np.floor(epoch)) and np.all(epoch < INT64_LIMIT)
+    return bool(np.all(np.isfinite(epoch)) and whole)
 
 
 def _require_non_decreasing(step: IntArray, name: str, file: str) -> None:

@@ -8,7 +8,7 @@ from deepfix_notebook.artifacts._errors import ArtifactError
 from deepfix_notebook.contract import ErrorCode
 
 _RUN_ID = re.compile(r"[0-9a-fA-F]{32}")
-_RUNS_PREFIX = "runs:/"
+RUNS_PREFIX = "runs:/"
 SHAPE = "32 hexadecimal characters"
 
 
@@ -23,8 +23,8 @@ def parse_run_id(text: str, *, field: str = "run_id") -> str:
     Raises ``VALIDATION_ERROR`` naming what was given, so a path never reaches MLflow as an id.
     """
     run_id = text.strip()
-    if run_id.startswith(_RUNS_PREFIX):
-        run_id = run_id[len(_RUNS_PREFIX) :].strip("/")
+    if run_id.startswith(RUNS_PREFIX):
+        run_id = run_id[len(RUNS_PREFIX) :].strip("/")
     if is_run_id(run_id):
         return run_id.lower()
     raise ArtifactError(

@@ -73,7 +73,7 @@ class LocalBackend:
         if isinstance(source, ArtifactBundle):
             return source
         if isinstance(source, str):
-            source = _run_text(source)
+            source = source.strip()  # `runs:/ID` stays: load_run reads it as an id, never a path
         if isinstance(source, str) or hasattr(source, "__fspath__"):
             return load_run(source, tracking_uri=tracking_uri, connected=self.tracking_uri)
         return bundle_from_memory(source, source="DataFrame")

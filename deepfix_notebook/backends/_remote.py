@@ -1,7 +1,9 @@
 """`RemoteBackend`: a DeepFix server behind HTTP, with an offline mode for when it is unreachable.
 
 Offline modes (CONTRACT.md §5), applied when the server cannot be reached: connection errors,
-and 5xx or 429 answers still failing after the client's retries.
+and 5xx or 429 answers still failing after the client's retries (its retry budget bounds the
+wait). A 503 ``MLFLOW_CONNECTION_ERROR`` counts too: the server is up but its MLflow is not, and
+the warning says so.
 
 - ``strict``: the client's error is raised (`DeepFixConnectionError` or `DeepFixError`).
 - ``fallback`` (default): a `ServerUnreachableWarning` is issued and the work goes on without
@@ -11,7 +13,8 @@ and 5xx or 429 answers still failing after the client's retries.
   special case; ``result.status == "failed"`` says that nothing was analysed.
 - ``local``: the embedded engine analyses the run instead (`LocalBackend` on the same
   ``tracking_uri``); the result's ``backend`` is ``"local (server unreachable)"`` and it carries
-  a warning saying so.
+  a warning saying so. When this process cannot read the run either, `LocalBackend`'s error is
+  raised.
 
 The modes apply to `analyze`, `submit`, `query_knowledge` and `health`. Other errors
 (400/401/404/422, a timed-out poll) are raised in every mode, since no other backend would fix
@@ -36,10 +39,10 @@ from deepfix_notebook.backends._local import JobNotFound, LocalBackend
 from deepfix_notebook.backends._protocol import Progress
 from deepfix_notebook.client._errors import DeepFixError
 from deepfix_notebook.client._offline import (
+    Outage,
     ServerUnreachableWarning,
     offline_reason,
     skipped_result,
-    unreachable,
 )
 from deepfix_notebook.contract import (
     AnalysisContext,
@@ -160,12 +163,12 @@ class RemoteBackend:
                 self._remember(job.request_id)
                 result = self._client.wait(job.request_id, on_status=on_progress)
         except Exception as exc:
-            reason = self._offline_reason(exc)
-            if reason is None:
+            outage = self._offline_reason(exc)
+            if outage is None:
                 raise
             if self.offline == "local":
-                return self._analyze_locally(source, run_id, options, context, on_progress, reason)
-            return self._skipped(run_id, reason)
+                return self._analyze_locally(source, run_id, options, context, on_progress, outage)
+            return self._skipped(run_id, outage)
         if result.backend is None:
             result.backend = self.name
         return result
@@ -184,16 +187,16 @@ class RemoteBackend:
             self._remember(request_id)
             return request_id
         except Exception as exc:
-            reason = self._offline_reason(exc)
-            if reason is None:
+            outage = self._offline_reason(exc)
+            if outage is None:
                 raise
             if self.offline == "local":
-                self._warn(f"{self._unreachable(reason)} Analysing with the embedded engine.")
+                self._warn(f"{outage} Analysing with the embedded engine.")
                 request_id = self._local_backend().submit(_local_source(source), options, context)
                 with self._lock:
                     self._local_jobs.add(request_id)
                 return request_id
-            skipped = self._skipped(run_id, reason)
+            skipped = self._skipped(run_id, outage)
             with self._lock:
                 self._offline_results[skipped.request_id] = skipped
             return skipped.request_id
@@ -225,13 +228,13 @@ class RemoteBackend:
         try:
             return self._client.query_knowledge(query)
         except Exception as exc:
-            reason = self._offline_reason(exc)
-            if reason is None:
+            outage = self._offline_reason(exc)
+            if outage is None:
                 raise
             if self.offline == "local":
-                self._warn(f"{self._unreachable(reason)} Searched the embedded knowledge base.")
+                self._warn(f"{outage} Searched the embedded knowledge base.")
                 return self._local_backend().query_knowledge(query)
-            self._warn(f"{self._unreachable(reason)} No knowledge results.")
+            self._warn(f"{outage} No knowledge results.")
             return KnowledgeResponse(query=query.query, results=[])
 
     def health(self) -> HealthResponse:
@@ -240,8 +243,8 @@ class RemoteBackend:
         try:
             return self._client.health()
         except Exception as exc:
-            reason = self._offline_reason(exc)
-            if reason is None:
+            outage = self._offline_reason(exc)
+            if outage is None:
                 raise
             if self.offline == "local":
                 return (
@@ -254,7 +257,7 @@ class RemoteBackend:
             return HealthResponse(
                 status="down",
                 version="unknown",
-                engine=f"unreachable: {reason}",
+                engine=f"unreachable: {outage.reason}",
                 job_store="unknown",
                 queue="unknown",
             )
@@ -304,20 +307,17 @@ class RemoteBackend:
             )
         return self.tracking_uri
 
-    def _offline_reason(self, exc: BaseException) -> str | None:
-        """Why the server counts as unreachable, or None when ``exc`` is not about that or the
-        mode is ``strict`` (the caller then re-raises)."""
-        return None if self.offline == "strict" else offline_reason(exc)
-
-    def _unreachable(self, reason: str) -> str:
-        return unreachable(self.name, reason)
+    def _offline_reason(self, exc: BaseException) -> Outage | None:
+        """What could not be reached, or None when ``exc`` is not about that or the mode is
+        ``strict`` (the caller then re-raises)."""
+        return None if self.offline == "strict" else offline_reason(exc, self.name)
 
     def _warn(self, message: str, *, depth: int = 1) -> None:
         """Warn at the caller of the public method ``depth`` frames above this one."""
         warnings.warn(message, ServerUnreachableWarning, stacklevel=depth + 2)
 
-    def _skipped(self, run_id: str, reason: str) -> AnalysisResult:
-        return skipped_result(self.name, run_id, reason, stacklevel=4)
+    def _skipped(self, run_id: str, outage: Outage) -> AnalysisResult:
+        return skipped_result(run_id, outage, stacklevel=4)
 
     def _analyze_locally(
         self,
@@ -326,9 +326,9 @@ class RemoteBackend:
         options: AnalysisOptions | None,
         context: AnalysisContext | None,
         on_progress: Progress | None,
-        reason: str,
+        outage: Outage,
     ) -> AnalysisResult:
-        message = f"{self._unreachable(reason)} Analysed with the embedded engine instead."
+        message = f"{outage} Analysed with the embedded engine instead."
         self._warn(message, depth=2)
         result = self._local_backend().analyze(
             _local_source(source), options, context, on_progress=on_progress

@@ -2,12 +2,14 @@
 
 The client knows ``strict`` (raise) and ``fallback`` (warn, and answer a ``failed`` result so a
 training loop goes on without analysis); `RemoteBackend` adds ``local`` (the embedded engine).
+A server answering ``MLFLOW_CONNECTION_ERROR`` counts too, and the warning names MLflow.
 """
 
 from __future__ import annotations
 
 import uuid
 import warnings
+from dataclasses import dataclass
 from typing import Literal
 
 from deepfix_notebook.client._errors import (
@@ -15,47 +17,69 @@ from deepfix_notebook.client._errors import (
     DeepFixConnectionError,
     DeepFixError,
 )
-from deepfix_notebook.contract import AnalysisResult, AnalysisStatus
+from deepfix_notebook.contract import AnalysisResult, AnalysisStatus, ErrorCode
 
 ClientOfflineMode = Literal["strict", "fallback"]
 CLIENT_OFFLINE_MODES: tuple[str, ...] = ("strict", "fallback")
 
 
 class ServerUnreachableWarning(RuntimeWarning):
-    """The DeepFix server could not be reached; the offline mode took over."""
+    """The DeepFix server (or the MLflow behind it) could not be reached; the offline mode took
+    over."""
 
 
-def offline_reason(exc: BaseException) -> str | None:
-    """Why ``exc`` means the server is unreachable (no answer, or 5xx/429 after the retries);
-    None when it is an answer no other server would change (400, 401, 404, ...)."""
+@dataclass(frozen=True)
+class Outage:
+    """What could not be reached, and why: the DeepFix ``server``, or MLflow behind it
+    (``mlflow``: the server answered ``MLFLOW_CONNECTION_ERROR``)."""
+
+    server: str
+    reason: str
+    mlflow: bool = False
+
+    def __str__(self) -> str:
+        if self.mlflow:
+            return f"MLflow unreachable from the DeepFix server {self.server} ({self.reason})."
+        return f"DeepFix server {self.server} unreachable ({self.reason})."
+
+    @property
+    def summary(self) -> str:
+        if self.mlflow:
+            return (
+                f"Not analysed: the DeepFix server {self.server} could not reach MLflow. The run "
+                "is unchanged in MLflow; analyse it once MLflow is back."
+            )
+        return (
+            f"Not analysed: the DeepFix server {self.server} could not be reached. The run is "
+            "unchanged in MLflow; analyse it later, or with connect('local')."
+        )
+
+
+def offline_reason(exc: BaseException, server: str) -> Outage | None:
+    """The `Outage` ``exc`` stands for (no answer, or 5xx/429 after the retries); None when it
+    is an answer no other server would change (400, 401, 404, 422, ...)."""
     if isinstance(exc, DeepFixConnectionError):
-        return str(exc)
-    status = exc.status_code if isinstance(exc, DeepFixError) else None
-    if status is not None and (status >= 500 or status == 429):
-        return str(exc)
+        return Outage(server, str(exc))
+    if not isinstance(exc, DeepFixError) or exc.status_code is None:
+        return None
+    if exc.status_code >= 500 or exc.status_code == 429:
+        return Outage(server, str(exc), mlflow=exc.code is ErrorCode.MLFLOW_CONNECTION_ERROR)
     return None
 
 
-def unreachable(server: str, reason: str) -> str:
-    return f"DeepFix server {server} unreachable ({reason})."
-
-
-def skipped_result(server: str, run_id: str, reason: str, *, stacklevel: int = 3) -> AnalysisResult:
+def skipped_result(run_id: str, outage: Outage, *, stacklevel: int = 3) -> AnalysisResult:
     """Warn, and answer the ``failed`` result of an analysis that could not be done."""
-    message = f"{unreachable(server, reason)} Continuing without analysis."
+    message = f"{outage} Continuing without analysis."
     warnings.warn(message, ServerUnreachableWarning, stacklevel=stacklevel)
     return AnalysisResult(
         request_id=f"offline_{uuid.uuid4().hex[:16]}",
         run_id=run_id,
         status=AnalysisStatus.FAILED,
-        summary=(
-            f"Not analysed: the DeepFix server {server} could not be reached. The run is "
-            "unchanged in MLflow; analyse it later, or with connect('local')."
-        ),
+        summary=outage.summary,
         agent_results=[],
         execution_time=0.0,
         warnings=[message],
-        backend=f"{server} (unreachable)",
+        backend=f"{outage.server} (unreachable)",
     )
 
 
@@ -63,11 +87,12 @@ def fallback_result(
     exc: DeepFixClientError, mode: ClientOfflineMode, server: str, run_id: str
 ) -> AnalysisResult:
     """The ``failed`` result standing in for an analysis ``exc`` prevented when ``mode`` is
-    ``fallback`` and the server is unreachable; ``exc`` is raised again otherwise."""
-    reason = offline_reason(exc) if mode == "fallback" else None
-    if reason is None:
+    ``fallback`` and the server (or its MLflow) is unreachable; ``exc`` is raised again
+    otherwise."""
+    outage = offline_reason(exc, server) if mode == "fallback" else None
+    if outage is None:
         raise exc
-    return skipped_result(server, run_id, reason, stacklevel=4)
+    return skipped_result(run_id, outage, stacklevel=4)
 
 
 def check_mode(mode: str | None, default: ClientOfflineMode = "strict") -> ClientOfflineMode:

@@ -20,7 +20,9 @@ class RetryConfig:
     plus up to ``jitter`` (a fraction) of that; a ``Retry-After`` from the server replaces the
     computed delay (jitter still added, so the client never comes back earlier than asked).
     A ``Retry-After`` longer than ``max_retry_after`` is not waited for: the error is raised at
-    once, carrying ``retry_after``. ``random`` (uniform in [0, 1)) is the jitter's source.
+    once, carrying ``retry_after``. Nor is a retry whose wait would take the time slept for one
+    request beyond ``max_total_wait`` (the retry budget): the last error is raised instead.
+    ``random`` (uniform in [0, 1)) is the jitter's source.
     """
 
     max_retries: int = 3
@@ -30,13 +32,14 @@ class RetryConfig:
     jitter: float = 0.1
     retry_statuses: frozenset[int] = RETRY_STATUSES
     max_retry_after: float = 60.0
+    max_total_wait: float = 15.0
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
-        if self.base_delay < 0 or self.max_delay < 0 or self.jitter < 0:
-            raise ValueError("base_delay, max_delay and jitter must be >= 0")
+        if min(self.base_delay, self.max_delay, self.jitter, self.max_total_wait) < 0:
+            raise ValueError("base_delay, max_delay, jitter and max_total_wait must be >= 0")
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""

@@ -298,7 +298,10 @@ def retry_options(policy: RetryConfig, sleep: Callable[[float], Any]) -> dict[st
         if state.attempt_number > policy.max_retries:
             return True
         retry_after = _retry_after(state)
-        return retry_after is not None and retry_after > policy.max_retry_after
+        if retry_after is not None and retry_after > policy.max_retry_after:
+            return True
+        # tenacity computes the wait before asking: never sleep past the budget.
+        return state.idle_for + (state.upcoming_sleep or 0.0) > policy.max_total_wait
 
     def after(state: RetryCallState) -> None:
         exc = _exception(state)

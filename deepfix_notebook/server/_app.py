@@ -263,7 +263,7 @@ def job_result(request_id: str, services: ServicesDep) -> Response:
     if not job.finished:
         retry = str(services.settings.poll_after_seconds)
         return _json(job.to_status(), 202, {"Retry-After": retry})
-    return _json(outcome(job))
+    return _json(outcome(job, retry_after=services.settings.retry_after_seconds))
 
 
 @api.post(

@@ -206,3 +206,28 @@ def test_utf8_bom_and_crlf_are_fine(tmp_path: Path) -> None:
     text = "\ufeffstep,loss\r\n0,1\r\n1,0.5\r\n2,0.25\r\n"
     table, _ = read_metrics_csv(write_csv(tmp_path, text))
     assert table.series("train_loss")[2].tolist() == [1, 0.5, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "shown"),
+    [
+        ("step,epoch,train_loss\n0,0,1.0\n1,1,0.9\n1e30,2,0.8\n3,3,0.7\n", 3, "1e+30"),
+        ("step,train_loss\n0,1.0\n1,0.9\n2,0.8\n9223372036854775808,0.7\n", 4, "9.22"),
+        ("key,value,step\ntrain_loss,1.0,0\ntrain_loss,0.9,1e30\ntrain_loss,0.8,2\n", 2, "1e+30"),
+    ],
+)
+def test_a_step_beyond_int64_is_reported_as_given_never_wrapped(
+    tmp_path: Path, text: str, row: int, shown: str
+) -> None:
+    error = read_error(write_csv(tmp_path, text))
+    assert error.code is ErrorCode.ARTIFACT_INVALID and error.field == "step"
+    assert "-9223372036854775808" not in error.message
+    assert f"row {row} is {shown}" in error.message
+    assert "int64" in error.message and "9223372036854775807" in error.message
+
+
+def test_an_epoch_beyond_int64_is_not_made_the_step(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "epoch,train_loss\n0,1.0\n1,0.9\n1e30,0.8\n")
+    table, warnings = read_metrics_csv(path)
+    assert table.step.tolist() == [0, 1, 2]
+    assert "rows are numbered from 0" in warnings[0]

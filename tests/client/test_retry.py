@@ -122,7 +122,7 @@ def test_jittered_delays_stay_within_ten_percent(clock: FakeClock) -> None:
 
 def test_delays_are_capped_at_ten_seconds(clock: FakeClock) -> None:
     script = Script(envelope(503, "MLFLOW_CONNECTION_ERROR"))
-    policy = RetryPolicy(max_retries=6, jitter=0.0)
+    policy = RetryPolicy(max_retries=6, jitter=0.0, max_total_wait=60.0)
     with client_for(script, clock, policy) as client, pytest.raises(DeepFixError):
         client.health()
     assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
@@ -158,14 +158,14 @@ def test_other_client_errors_are_never_retried(clock: FakeClock, status: int, co
 
 def test_retry_after_seconds_replace_the_backoff(clock: FakeClock) -> None:
     script = Script(
-        envelope(503, "MLFLOW_CONNECTION_ERROR", headers={"Retry-After": "30"}),
+        envelope(503, "MLFLOW_CONNECTION_ERROR", headers={"Retry-After": "5"}),
         envelope(429, "RATE_LIMIT_EXCEEDED", headers={"Retry-After": "3"}),
         envelope(500, "INTERNAL_SERVER_ERROR"),  # none given: the computed backoff
         httpx.Response(200, json=result_json()),
     )
     with client_for(script, clock) as client:
         client.analyze(*RUN)
-    assert clock.sleeps == [30.0, 3.0, 4.0]
+    assert clock.sleeps == [5.0, 3.0, 4.0]
 
 
 def test_retry_after_gets_jitter_on_top_never_below(clock: FakeClock) -> None:
@@ -179,14 +179,41 @@ def test_retry_after_gets_jitter_on_top_never_below(clock: FakeClock) -> None:
 
 
 def test_retry_after_as_http_date_is_honoured(clock: FakeClock) -> None:
-    when = datetime.now(UTC) + timedelta(seconds=20)
+    when = datetime.now(UTC) + timedelta(seconds=10)
     script = Script(
         envelope(503, "MLFLOW_CONNECTION_ERROR", headers={"Retry-After": format_datetime(when)}),
         httpx.Response(200, json=result_json()),
     )
     with client_for(script, clock) as client:
         client.analyze(*RUN)
-    assert clock.sleeps == [pytest.approx(20.0, abs=2.0)]
+    assert clock.sleeps == [pytest.approx(10.0, abs=2.0)]
+
+
+def test_a_retry_after_beyond_the_budget_is_raised_at_once(clock: FakeClock) -> None:
+    # What a server says when its MLflow is down (Retry-After: 30): no point in waiting 90 s.
+    script = Script(envelope(503, "MLFLOW_CONNECTION_ERROR", headers={"Retry-After": "30"}))
+    with client_for(script, clock) as client, pytest.raises(DeepFixError) as raised:
+        client.analyze(*RUN)
+    assert len(script.requests) == 1 and clock.sleeps == []
+    assert raised.value.retry_after == 30.0
+    assert RetryPolicy().max_total_wait == 15.0
+
+
+def test_the_retry_budget_bounds_the_time_slept_for_one_request(clock: FakeClock) -> None:
+    script = Script(
+        envelope(429, "RATE_LIMIT_EXCEEDED", headers={"Retry-After": "6"}),
+        envelope(429, "RATE_LIMIT_EXCEEDED", headers={"Retry-After": "6"}),
+        envelope(429, "RATE_LIMIT_EXCEEDED", headers={"Retry-After": "6"}),
+    )
+    with client_for(script, clock) as client, pytest.raises(DeepFixError):
+        client.analyze(*RUN)
+    assert clock.sleeps == [6.0, 6.0]  # a third wait would end past 15 s: raised instead
+    assert len(script.requests) == 3
+    backoff, later = Script(envelope(500, "INTERNAL_SERVER_ERROR")), FakeClock()
+    policy = RetryPolicy(max_retries=10, jitter=0.0)
+    with client_for(backoff, later, policy) as client, pytest.raises(DeepFixError):
+        client.health()
+    assert later.sleeps == [1.0, 2.0, 4.0, 8.0]  # 15 s; 10 more would pass the budget
 
 
 def test_retry_after_beyond_the_cap_is_raised_not_waited_for(clock: FakeClock) -> None:

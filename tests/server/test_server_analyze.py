@@ -153,6 +153,7 @@ def test_async_job_that_fails_keeps_its_error(client: httpx.Client, down_uri: st
     result = client.get(accepted["result_url"])
     assert result.status_code == 503
     assert result.json()["error"] == "MLFLOW_CONNECTION_ERROR"
+    assert result.headers["Retry-After"] == "30"  # on every route (CONTRACT.md §4)
 
 
 class _DeadlineEngine(Engine):

@@ -255,6 +255,7 @@ def test_mlflow_down_midway_is_503_with_retry_after_and_a_failed_job(
         assert "Cannot reach the MLflow tracking store" in failed["error"]
         result = http.get(f"/api/v1/result/{request_id}")
         assert result.status_code == 503
+        assert result.headers["Retry-After"] == "7"
         assert set(result.json()) == ENVELOPE_KEYS
         assert result.json()["error"] == "MLFLOW_CONNECTION_ERROR"
 
