@@ -7,7 +7,7 @@ import numpy as np
 from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
 from deepfix_notebook.engine._advice import GRADIENT_CLIP_NORM, lower_lr
 from deepfix_notebook.engine._agent import issue
-from deepfix_notebook.engine._curves import approx, cap, fmt, pct
+from deepfix_notebook.engine._curves import approx, cap, fmt, pct, rolling_median
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import _drop, _finite_prefix
@@ -36,6 +36,14 @@ GRAD_ABSOLUTE = declare(
     source="own choice",
     doc="a gradient norm above this exploded, whatever its early level",
 )
+GRAD_EARLY_HIGH = declare(
+    "grad_early_high",
+    100.0,
+    unit="global L2 norm",
+    family=FAMILY,
+    source="100x the usual clipping norm of 1 (Pascanu et al., ICML 2013; clip_grad_norm_)",
+    doc="a gradient norm whose median over the first tenth is above this exploded from the start",
+)
 GRAD_VANISH = declare(
     "grad_vanish",
     1e-5,
@@ -56,7 +64,11 @@ GRAD_VANISH_FALL = declare(
 document(
     "exploding_gradients",
     family=FAMILY,
-    condition="grad_norm NaN/Inf, or grows ≥ 100x over its early level, or exceeds 1e4",
+    condition=(
+        "grad_norm NaN/Inf, or its 3-point rolling median grows ≥ 100x over its early level "
+        "(median of the first tenth) or exceeds 1e4, or that early level is already ≥ 100 "
+        "(100x the usual clipping norm: too large from the first step, targets weight_init)"
+    ),
     severity="high with a diverging loss, else medium",
     source="Pascanu et al. 2013; thresholds own",
 )
@@ -71,10 +83,14 @@ def exploding_gradients(facts: TrainingFacts) -> list[Analysis]:
     if finite.points.size < 3 and cut is None:
         return []
     early = finite.head(0.1) if finite.points.size else float("nan")
-    peak_i = int(np.argmax(finite.smooth)) if finite.points.size else 0
-    peak = float(finite.smooth[peak_i]) if finite.points.size else float("nan")
+    # A blow-up of the norm lasts a few steps: a 3-point median keeps it and drops one bad batch
+    # (the curve's own smoothing window, ~1/25 of the run, would average it away).
+    peaks = rolling_median(finite.points, 3) if finite.points.size >= 3 else finite.points
+    peak_i = int(np.argmax(peaks)) if peaks.size else 0
+    peak = float(peaks[peak_i]) if peaks.size else float("nan")
     growth = peak / early if early > 0 else 0.0
-    if cut is None and growth < GRAD_GROWTH and peak < GRAD_ABSOLUTE:
+    from_start = cut is None and early >= GRAD_EARLY_HIGH
+    if cut is None and growth < GRAD_GROWTH and peak < GRAD_ABSOLUTE and not from_start:
         return []
     if cut is not None:
         kind = "NaN" if np.isnan(grad.values[cut]) else "infinite"
@@ -84,6 +100,15 @@ def exploding_gradients(facts: TrainingFacts) -> list[Analysis]:
             grad.raw_step_range(first, last),
             grad.raw_epoch_range(first, last),
         )
+    elif from_start and growth < GRAD_GROWTH:
+        evidence = (
+            f"{grad.display} was about {fmt(early)} over the first tenth of the run, "
+            f"{approx(early / GRADIENT_CLIP_NORM)}x the usual clipping norm of "
+            f"{fmt(GRADIENT_CLIP_NORM)}, and peaked at {fmt(peak)}: the updates were too large "
+            "from the first step (initial weight scale or unscaled inputs)"
+        )
+        k = max(1, finite.points.size // 10)
+        step_range, epoch_range = finite.step_range(0, k - 1), finite.epoch_range(0, k - 1)
     else:
         evidence = (
             f"{grad.display} grew from about {fmt(early)} early on to {fmt(peak)} at "
@@ -102,16 +127,30 @@ def exploding_gradients(facts: TrainingFacts) -> list[Analysis]:
             step_range=step_range,
             epoch_range=epoch_range,
             action=(
-                f"Clip the global gradient norm at {GRADIENT_CLIP_NORM} "
-                "(torch.nn.utils.clip_grad_norm_, Keras clipnorm), "
-                f"{cap(lower_lr(facts.learning_rate, facts.optimizer, 3))}, and use He/Glorot "
-                "initialisation with normalisation layers or residual connections in deep nets."
+                (
+                    "Initialise the weights at their default scale (He for ReLU, Glorot for "
+                    "tanh/sigmoid; no extra multiplier), standardise the inputs, and clip the "
+                    f"global gradient norm at {GRADIENT_CLIP_NORM} (clip_grad_norm_, Keras "
+                    "clipnorm) while checking."
+                )
+                if from_start and growth < GRAD_GROWTH
+                else (
+                    f"Clip the global gradient norm at {GRADIENT_CLIP_NORM} "
+                    "(torch.nn.utils.clip_grad_norm_, Keras clipnorm), "
+                    f"{cap(lower_lr(facts.learning_rate, facts.optimizer, 3))}, and use He/Glorot "
+                    "initialisation with normalisation layers or residual connections in deep "
+                    "nets."
+                )
             ),
             rationale=(
                 "Large gradient norms make single updates jump far; clipping bounds each step and "
                 "good initialisation and normalisation keep norms stable through depth."
             ),
-            targets=[T.GRADIENT_CLIPPING, T.LEARNING_RATE, T.WEIGHT_INIT, T.NORMALIZATION],
+            targets=(
+                [T.WEIGHT_INIT, T.DATA_PREPROCESSING, T.NORMALIZATION, T.GRADIENT_CLIPPING]
+                if from_start and growth < GRAD_GROWTH
+                else [T.GRADIENT_CLIPPING, T.LEARNING_RATE, T.WEIGHT_INIT, T.NORMALIZATION]
+            ),
         )
     ]
 
