@@ -14,7 +14,15 @@ import numpy as np
 from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
 from deepfix_notebook.engine._advice import GRADIENT_CLIP_NORM, lower_lr
 from deepfix_notebook.engine._agent import issue
-from deepfix_notebook.engine._curves import Curve, cap, fmt, pct, rolling_median, smoothing_window
+from deepfix_notebook.engine._curves import (
+    Curve,
+    FloatArray,
+    cap,
+    fmt,
+    pct,
+    rolling_median,
+    smoothing_window,
+)
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import (
@@ -47,6 +55,14 @@ SPIKE_FACTOR_NOISY = declare(
     family=FAMILY,
     source="own: step-level curves carry batch noise, so the excursion must be larger",
     doc="the same for a step-level curve's rolling median, or a burst above its local median",
+)
+SPIKE_MIN_RISE = declare(
+    "spike_min_rise",
+    0.1,
+    unit="start-sizes",
+    family=FAMILY,
+    source="own choice: batch noise on a loss near zero is large in ratio, tiny in size",
+    doc="a spike must also rise this far above its surrounding level on the curve's own scale",
 )
 STEP_CHUNK_POINTS = declare(
     "step_chunk_points",
@@ -104,15 +120,17 @@ def _spikes(curve: Curve) -> Spikes:
     points = curve.points
     if points.size < 4 or np.min(points) <= 0:
         return Spikes([], SPIKE_FACTOR, [])
+    floor = SPIKE_MIN_RISE * _span(curve)
     if not step_level(curve):
-        runs = _excursions(points, SPIKE_FACTOR)
+        runs = _sized(_excursions(points, SPIKE_FACTOR), points, _level(points), floor)
         return Spikes(runs, SPIKE_FACTOR, runs)
     local = rolling_median(points, max(5, smoothing_window(points.size)))
-    lasting = _excursions(local, SPIKE_FACTOR_NOISY)
+    lasting = _sized(_excursions(local, SPIKE_FACTOR_NOISY), local, _level(local), floor)
     residual = np.log(points) - np.log(local)
     spread = 1.4826 * float(np.median(np.abs(residual)))
     sigmas = NormalDist().inv_cdf(1 - BURST_FALSE_ALARM / points.size)
     bursts = _runs(residual > max(np.log(SPIKE_FACTOR_NOISY), sigmas * spread))
+    bursts = _sized(bursts, points, local, floor)
     merged: list[tuple[int, int]] = []
     for first, last in sorted(lasting + bursts):  # a burst within a lasting excursion is one
         if merged and first <= merged[-1][1] + 1:
@@ -120,6 +138,20 @@ def _spikes(curve: Curve) -> Spikes:
         else:
             merged.append((first, last))
     return Spikes(merged, SPIKE_FACTOR_NOISY, lasting)
+
+
+def _level(values: FloatArray) -> FloatArray:
+    """The level around each point: the higher of the lowest values before and after it."""
+    before = np.minimum.accumulate(values)
+    after = np.minimum.accumulate(values[::-1])[::-1]
+    return np.maximum(np.r_[values[0], before[:-1]], np.r_[after[1:], values[-1]])
+
+
+def _sized(
+    runs: list[tuple[int, int]], values: FloatArray, level: FloatArray, floor: float
+) -> list[tuple[int, int]]:
+    """The runs whose peak rises at least ``floor`` above the level around it."""
+    return [(a, b) for a, b in runs if float(np.max(values[a : b + 1] - level[a : b + 1])) >= floor]
 
 
 def _oscillation(curve: Curve) -> float:
@@ -162,7 +194,8 @@ document(
         "the quantile of its batch noise (robust SD of log residuals) that a curve of that length "
         "exceeds once in 100 (a burst; one burst alone is a bad batch). Coarse curve: ~20 chunk "
         "medians of the ≥ 5-point rolling median; on a short step-level curve chunks of ≥ 10 "
-        "batch losses (none below 3 chunks)"
+        "batch losses (none below 3 chunks). Every spike or burst must also rise ≥ 0.1 "
+        "start-sizes above its level (batch noise on a loss near zero is large in ratio only)"
     ),
     severity="high for repeated large spikes, else medium",
     source="own; SageMaker Debugger TensorVariance in spirit",
