@@ -18,23 +18,44 @@ from deepfix_notebook.engine._advice import (
 from deepfix_notebook.engine._agent import issue
 from deepfix_notebook.engine._curves import approx, cap, fmt, pct
 from deepfix_notebook.engine._facts import TrainingFacts
-from deepfix_notebook.engine._thresholds import document
+from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import _drop, _finite_prefix
 from deepfix_notebook.engine.training.convergence import FLAT_DROP
 from deepfix_notebook.engine.training.divergence import EXPLODE_RISE, _explosion
-from deepfix_notebook.engine.training.stability import _spikes
+from deepfix_notebook.engine.training.stability import OSCILLATION_RATIO, _oscillation, _spikes
 
 T = FaultTarget
 P = ProblemCode
 FAMILY = "optimisation"
 
+# An adaptive optimizer far above its default stalls rather than diverges: Adam at 0.1 normalises
+# every step to ~0.1 per weight, saturating units, so the run plateaus at a poor loss.
+LR_FAR_TOO_HIGH_FACTOR = declare(
+    "lr_far_too_high_factor",
+    100.0,
+    unit="x the adaptive default",
+    family=FAMILY,
+    source="Kingma & Ba 2015 (Adam's step is ~lr per weight); Bengio 2012",
+    doc="an adaptive rate this far above its default is a medium finding on its own",
+)
+STALLED_DROP = declare(
+    "stalled_drop",
+    0.5,
+    unit="share of start value",
+    family=FAMILY,
+    source="own choice: healthy runs lower the loss by far more than half",
+    doc="a loss that lost less than this with a rate above the high factor stalled because of it",
+)
+
 document(
     "learning_rate_too_high",
     family=FAMILY,
     condition=(
-        "NaN after finite values, divergence or ≥ 2 spikes (as in unstable_training); with a "
-        "learning rate ≥ 10x its optimizer family's default → high, otherwise medium; a rate "
-        "above 10x (adaptive) / 100x (SGD) the default with healthy dynamics → low"
+        "NaN after finite values, divergence, ≥ 2 spikes or a swinging loss (as in "
+        "unstable_training), or a rate above 10x (adaptive) / 100x (SGD) the default with a loss "
+        "that lost < 50% of its start; with a learning rate ≥ 10x its optimizer family's default "
+        "→ high, otherwise medium; an adaptive rate ≥ 100x its default with no such dynamics → "
+        "medium; a rate above 10x (adaptive) / 100x (SGD) the default with healthy dynamics → low"
     ),
     severity="see condition",
     source="Kingma & Ba 2015 (Adam 1e-3); Keras defaults (SGD 0.01); Bengio 2012",
@@ -49,10 +70,20 @@ def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
     found = _explosion(_finite_prefix(facts.loss))
     if found and (found.rise >= EXPLODE_RISE or found.blowups or found.ended_high):
         dynamics.append("the loss diverged")
-    if len(_spikes(_finite_prefix(facts.loss)).runs) >= 2:
+    loss = _finite_prefix(facts.loss)
+    if len(_spikes(loss).runs) >= 2:
         dynamics.append("the loss spiked repeatedly")
+    elif loss.points.size >= 6 and _oscillation(loss) >= OSCILLATION_RATIO:
+        dynamics.append("the loss swung back and forth")
     high_config = (
         lr is not None and lr > DEFAULT_LR[fam or "sgd"] * LR_TOO_HIGH_FACTOR[fam or "sgd"]
+    )
+    if high_config and not dynamics and loss.points.size >= 3 and _drop(loss) < STALLED_DROP:
+        dynamics.append(f"the loss lost only {pct(max(_drop(loss), 0.0))} of its start value")
+    far = (
+        fam == "adaptive"
+        and lr is not None
+        and lr >= DEFAULT_LR["adaptive"] * LR_FAR_TOO_HIGH_FACTOR
     )
     if not dynamics and not high_config:
         return []
@@ -69,6 +100,8 @@ def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
         severity, confidence = Severity.HIGH, 0.85
     elif dynamics:
         severity, confidence = Severity.MEDIUM, 0.55 if lr is None else 0.45
+    elif far:
+        severity, confidence = Severity.MEDIUM, 0.6
     else:
         severity, confidence = Severity.LOW, 0.4
     said = f"{config}." if config else ""
