@@ -49,6 +49,22 @@ STILL_IMPROVING_LEVEL = declare(
     source="own: converged runs in tests/eval gain < 5% of their level over their last quarter",
     doc="a last quarter still lowering the loss by this share of its level has not converged",
 )
+LATE_SHARE_FLOOR = declare(
+    "late_share_floor",
+    0.05,
+    unit="share of total improvement",
+    family=FAMILY,
+    source="own choice: a loss sliding towards zero keeps falling in level forever",
+    doc="below this share of the gain, a fall in level near zero (see near_zero_level) is ignored",
+)
+NEAR_ZERO_LEVEL = declare(
+    "near_zero_level",
+    0.10,
+    unit="share of start value",
+    family=FAMILY,
+    source="own choice",
+    doc="a loss below this share of its start is sliding towards zero, where levels keep falling",
+)
 # A straight, crawling line: tiny gains per epoch, the last quarter keeping ~60% of the pace.
 SLOW_TOTAL_DROP = declare(
     "slow_total_drop",
@@ -161,7 +177,9 @@ document(
     family=FAMILY,
     condition=(
         "≥ 10 points; the last quarter still brings ≥ 20% of the total improvement, or lowers the "
-        "loss ≥ 15% of its level, or the whole run lowered it < 30% while the last quarter kept "
+        "loss ≥ 15% of its level (unless it is below 10% of its start and the quarter brings < 5% "
+        "of the total improvement: a loss sliding towards zero), or the whole run "
+        "lowered it < 30% while the last quarter kept "
         "≥ 60% of the average pace (crawling); validation (if any) still improving"
     ),
     severity=(
@@ -185,6 +203,10 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
     share = late / total if total > 0 else 0.0
     level = late / abs(float(smooth[quarter])) if smooth[quarter] else 0.0
     crawling = _drop(curve) < SLOW_TOTAL_DROP and share >= CRAWL_SHARE
+    # A loss approaching zero halves again and again in level while adding nothing: its level
+    # only speaks while the last quarter still brings a real part of the total gain.
+    if share < LATE_SHARE_FLOOR and _near_zero(float(smooth[quarter]), curve.head()):
+        level = 0.0
     if share < STILL_IMPROVING_SHARE and level < STILL_IMPROVING_LEVEL and not crawling:
         return []
     val_gain = val_share = None
@@ -206,6 +228,8 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
     # The validation curve decides when there is one: a training loss sliding towards zero
     # always "falls X% of its level" without the model getting any better.
     if val_gain is not None and val_share is not None:
+        if val_share < LATE_SHARE_FLOOR and _near_zero(at, float(v[0])):
+            val_gain = min(val_gain, 0.0)
         clear = crawling or val_gain >= STILL_IMPROVING_LEVEL or val_share >= STILL_IMPROVING_SHARE
     else:
         clear = crawling or share >= STILL_IMPROVING_SHARE
@@ -241,6 +265,10 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
             targets=[T.EPOCHS, T.LEARNING_RATE, T.LR_SCHEDULE],
         )
     ]
+
+
+def _near_zero(level: float, start: float) -> bool:
+    return start > 0 and 0 <= level < NEAR_ZERO_LEVEL * start
 
 
 document(
