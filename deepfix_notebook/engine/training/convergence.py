@@ -275,7 +275,10 @@ document(
     "insufficient_training",
     family=FAMILY,
     condition="3 to 9 epochs (CONTRACT.md §1), or fewer than 10 points without epochs",
-    severity="medium if validation (else the loss) still fell ≥ 5% over its last quarter, else low",
+    severity=(
+        "medium if validation (else the loss) still fell ≥ 5% over its last quarter (at least "
+        "its last two points), else low"
+    ),
     source="CONTRACT.md §1",
 )
 
@@ -292,7 +295,9 @@ def insufficient_training(facts: TrainingFacts) -> list[Analysis]:
     val = facts.val_loss
     ref = val if val is not None and val.points.size >= 2 else curve
     points = _steady(ref.points)
-    k = max(1, points.size // 4)
+    # Over at least two steps: one validation step of a short run is mostly noise (a single
+    # flat epoch is also what makes a too-eager early stopping end the run).
+    k = max(2 if points.size >= 3 else 1, points.size // 4)
     before = float(points[-1 - k]) if points.size > k else float(points[0])
     still = (before - float(points[-1])) > SHORT_RUN_FALLING * abs(before)
     unit = f"{epochs} epochs" if few_epochs else f"{curve.n} logged steps"
