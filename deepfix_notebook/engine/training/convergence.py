@@ -99,6 +99,14 @@ SHORT_RUN_FALLING = declare(
     doc="a short run still falling this much over its last quarter had more to give",
 )
 
+SCORE_GAIN = declare(
+    "score_gain",
+    0.05,
+    unit="score (0..1)",
+    family=FAMILY,
+    source="own choice (5 accuracy points)",
+    doc="a score gaining this much shows learning although the loss looks flat",
+)
 document(
     "loss_not_decreasing",
     family=FAMILY,
@@ -124,7 +132,7 @@ def loss_not_decreasing(facts: TrainingFacts) -> list[Analysis]:
     score = facts.score("train") or facts.score("val")
     if score is not None:
         values = score.values()
-        if values.size >= 2 and float(values[-1] - values[0]) >= 0.05:
+        if values.size >= 2 and float(values[-1] - values[0]) >= SCORE_GAIN:
             return []  # the loss barely moves but the model does learn
     stuck = ""
     if score is not None:
@@ -247,7 +255,7 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
             evidence=evidence + ".",
             severity=(
                 Severity.MEDIUM
-                if clear and (crawling or max(share, level) >= 0.15)
+                if clear and (crawling or max(share, level) >= STILL_IMPROVING_LEVEL)
                 else Severity.LOW
             ),
             confidence=0.7,

@@ -76,6 +76,54 @@ UNDERFIT_SHARE_HIGH = declare(
     doc="a final score below chance plus this share makes underfitting high severity",
 )
 
+OVERFIT_MIN_BEFORE = declare(
+    "overfit_min_before",
+    0.85,
+    unit="share of the run",
+    family=FAMILY,
+    source="own choice",
+    doc="the validation minimum must lie before this share of the run to call a rise overfitting",
+)
+OVERFIT_TRAIN_FALL = declare(
+    "overfit_train_fall",
+    0.02,
+    unit="share of the train loss then",
+    family=FAMILY,
+    source="own choice",
+    doc="train loss must fall this much after the validation minimum",
+)
+GAP_GROWTH = declare(
+    "gap_growth",
+    0.6,
+    unit="share of the final gap",
+    family=FAMILY,
+    source="own choice",
+    doc="an accuracy gap already this large at the validation best is not growing",
+)
+SCORE_FLOOR = declare(
+    "score_floor",
+    0.05,
+    unit="score (0..1)",
+    family=FAMILY,
+    source="own choice",
+    doc="a score that never exceeds this while the loss halves measures nothing here",
+)
+UNDERFIT_UNKNOWN = declare(
+    "underfit_unknown",
+    0.6,
+    unit="score (0..1)",
+    family=FAMILY,
+    source="own choice",
+    doc="the underfitting bar when the number of classes is unknown",
+)
+UNDERFIT_UNKNOWN_HIGH = declare(
+    "underfit_unknown_high",
+    0.4,
+    unit="score (0..1)",
+    family=FAMILY,
+    source="own choice",
+    doc="the high-severity underfitting bar when the number of classes is unknown",
+)
 document(
     "overfitting",
     family=FAMILY,
@@ -105,7 +153,7 @@ def _val_rise(facts: TrainingFacts, val: Curve) -> list[Analysis]:
     steady = _steady(val.points)
     low = int(np.argmin(steady))
     best = _refine_min(val.points, int(np.argmin(smooth)))
-    if low >= steady.size * 0.85 or steady[low] <= 0:
+    if low >= steady.size * OVERFIT_MIN_BEFORE or steady[low] <= 0:
         return []
     end = val.tail()
     gl = end / float(steady[low]) - 1  # Prechelt's generalisation loss, on the steady curve
@@ -117,7 +165,9 @@ def _val_rise(facts: TrainingFacts, val: Curve) -> list[Analysis]:
     train_then = float(np.median(train.points[max(at_best - width, 0) : at_best + width + 1]))
     train_end = train.tail()
     train_fall = (train_then - train_end) / max(abs(train_then), 1e-12)
-    if train_fall < 0.02 or train_then - train_end < NOISE_MARGIN * _noise(train.points):
+    if train_fall < OVERFIT_TRAIN_FALL or train_then - train_end < NOISE_MARGIN * _noise(
+        train.points
+    ):
         return []  # training stopped improving too: a plateau or divergence, not overfitting
     n = smooth.size
     epochs = facts.epochs_seen
@@ -168,7 +218,7 @@ def _accuracy_gap(facts: TrainingFacts) -> list[Analysis]:
     best = _effective_best(-v)
     at_best = _nearest(t_curve, int(val.curve.steps[val.curve.raw_index[best]]))
     gap_then = float(train.values()[at_best]) - float(v[best])
-    if gap_then > gap * 0.6:
+    if gap_then > gap * GAP_GROWTH:
         return []  # the gap was there from the start: not growing
     n = v.size
     decay = weight_decay_advice(
@@ -219,19 +269,23 @@ def underfitting(facts: TrainingFacts) -> list[Analysis]:
     score = train or val
     if score is None or score.curve.points.size < 3:
         return []
-    if float(np.max(score.values())) < 0.05 and _drop(_finite_prefix(facts.loss)) >= 0.5:
+    if float(np.max(score.values())) < SCORE_FLOOR and _drop(_finite_prefix(facts.loss)) >= 0.5:
         return []  # a score that never leaves zero while the loss halves measures nothing here
     classes = facts.num_classes
     chance = 1.0 / classes if classes else 0.0
     final = float(np.median(score.values()[-max(1, score.values().size // 10) :]))
-    poor = chance + UNDERFIT_SHARE * (1 - chance) if classes else 0.6
+    poor = chance + UNDERFIT_SHARE * (1 - chance) if classes else UNDERFIT_UNKNOWN
     if final >= poor:
         return []
     if train is not None and val is not None:
         v_final = float(np.median(val.values()[-max(1, val.values().size // 10) :]))
         if final - v_final >= ACCURACY_GAP:
             return []  # a train-val gap is overfitting, not underfitting
-    very = final < chance + UNDERFIT_SHARE_HIGH * (1 - chance) if classes else final < 0.4
+    very = (
+        final < chance + UNDERFIT_SHARE_HIGH * (1 - chance)
+        if classes
+        else final < UNDERFIT_UNKNOWN_HIGH
+    )
     reference = f" (chance level for {classes} classes is {fmt(chance)})" if classes else ""
     reg = facts.params.weight_decay if facts.params else None
     n = score.curve.points.size

@@ -61,6 +61,14 @@ GRAD_VANISH_FALL = declare(
     doc="a gradient norm that fell below this share of its early level vanished",
 )
 
+VANISH_LOSS_FALL = declare(
+    "vanish_loss_fall",
+    0.5,
+    unit="share of start value",
+    family=FAMILY,
+    source="own choice",
+    doc="vanishing gradients matter while the loss fell less than this",
+)
 document(
     "exploding_gradients",
     family=FAMILY,
@@ -180,7 +188,7 @@ def vanishing_gradients(facts: TrainingFacts) -> list[Analysis]:
     early = grad.head(0.1)
     learning = _drop(loss)
     tiny = late < GRAD_VANISH or (early > 0 and late / early < GRAD_VANISH_FALL)
-    if not tiny or learning >= 0.5:
+    if not tiny or learning >= VANISH_LOSS_FALL:
         return []  # small gradients after a good fit are convergence, not vanishing
     n = grad.points.size
     return [

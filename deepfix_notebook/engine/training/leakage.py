@@ -48,6 +48,14 @@ NEAR_PERFECT = declare(
     doc="validation accuracy at or above this from the first fifth of the run is suspicious",
 )
 
+EARLY_SHARE = declare(
+    "early_share",
+    0.2,
+    unit="share of the run",
+    family=FAMILY,
+    source="own choice",
+    doc="the early stretch in which near-perfect validation is suspicious",
+)
 document(
     "suspicious_validation",
     family=FAMILY,
@@ -102,7 +110,7 @@ def suspicious_validation(facts: TrainingFacts) -> list[Analysis]:
                         Severity.LOW if regularised else Severity.MEDIUM,
                     )
                 )
-        early = v[: max(1, int(v.size * 0.2))]
+        early = v[: max(1, int(v.size * EARLY_SHARE))]
         if (
             float(np.median(half)) >= NEAR_PERFECT
             and float(np.max(early)) >= NEAR_PERFECT

@@ -151,7 +151,7 @@ def learning_rate_too_low(facts: TrainingFacts) -> list[Analysis]:
     if not low_config or loss.points.size == 0:
         return []
     drop = _drop(loss)
-    if drop >= 0.5:
+    if drop >= STALLED_DROP:
         return []
     usual = DEFAULT_LR[fam or "sgd"]
     return [

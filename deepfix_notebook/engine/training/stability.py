@@ -178,11 +178,19 @@ def _oscillation(curve: Curve) -> float:
     up = float(steps[steps > 0].sum())
     back = min(up, down)  # distance travelled against the net direction
     net = abs(float(values[-1] - values[0]))
-    if back < 0.2 * _span(curve):
+    if back < OSCILLATION_MIN_TRAVEL * _span(curve):
         return 0.0
     return back / max(net, back)
 
 
+OSCILLATION_MIN_TRAVEL = declare(
+    "oscillation_min_travel",
+    0.2,
+    unit="start-sizes",
+    family=FAMILY,
+    source="own choice",
+    doc="a coarse curve must travel back at least this far to oscillate",
+)
 document(
     "unstable_training",
     family=FAMILY,

@@ -63,6 +63,30 @@ PLATEAU_LONG_SHARE = declare(
     doc="a stall over this share of the run with a constant learning rate is worth fixing",
 )
 
+OVERTRAIN_WORSE = declare(
+    "overtrain_worse",
+    0.03,
+    unit="share of the curve's range",
+    family=FAMILY,
+    source="own choice",
+    doc="medium overtraining: the curve got this much worse after its best",
+)
+PLATEAU_STUCK_DROP = declare(
+    "plateau_stuck_drop",
+    0.5,
+    unit="share of start value",
+    family=FAMILY,
+    source="own choice",
+    doc="a train loss that fell less than this is stuck (plateau severity)",
+)
+PLATEAU_WANDER_NOISE = declare(
+    "plateau_wander_noise",
+    1.5,
+    unit="x the curve's noise",
+    family=FAMILY,
+    source="own choice",
+    doc="a metric wandering this far above its best is not resting at it",
+)
 document(
     "overtraining",
     family=FAMILY,
@@ -100,7 +124,9 @@ def overtraining(facts: TrainingFacts) -> list[Analysis]:
                 f"{curve.display} came within 1% of its best by {curve.place(best)}; the remaining "
                 f"{pct(share_after)} of the run (to {curve.place(n - 1)}) brought no improvement."
             ),
-            severity=Severity.MEDIUM if share_after >= 0.6 and worse >= 0.03 else Severity.LOW,
+            severity=Severity.MEDIUM
+            if share_after >= OVERTRAIN_SHARE and worse >= OVERTRAIN_WORSE
+            else Severity.LOW,
             confidence=0.7,
             metric=curve.name,
             step_range=curve.step_range(best, n - 1),
@@ -162,14 +188,17 @@ def plateau(facts: TrainingFacts) -> list[Analysis]:
     if abs(float(np.median(stretch[-k:]) - np.median(stretch[:k]))) > allowed:
         return []  # it moved (e.g. rose: overfitting), it did not stall
     train = _finite_prefix(facts.loss)
-    stuck = _drop(train) < 0.5
+    stuck = _drop(train) < PLATEAU_STUCK_DROP
     lr_constant = (
         "learning_rate" not in facts.curves
         or float(np.ptp(facts.curves["learning_rate"].points)) == 0.0
     )
     at_end = end >= n - 2
     # Wandering above its best at the end, with a step size that never shrinks.
-    wandering = float(np.median(raw[-max(3, n // 4) :])) > float(np.min(values)) + 1.5 * noise
+    wandering = (
+        float(np.median(raw[-max(3, n // 4) :]))
+        > float(np.min(values)) + PLATEAU_WANDER_NOISE * noise
+    )
     long = length >= PLATEAU_LONG_SHARE * n
     severity = (
         Severity.MEDIUM
