@@ -151,12 +151,17 @@ def step_level(curve: Curve) -> bool:
     return curve.points.size > STEP_LEVEL_POINTS
 
 
-def _excursions(values: FloatArray, factor: float) -> list[tuple[int, int]]:
-    """Runs (first, last) above ``factor`` x the lowest level before and after them."""
+def _level(values: FloatArray) -> FloatArray:
+    """The level around each point: the higher of the lowest values before and after it."""
     before = np.minimum.accumulate(values)
     after = np.minimum.accumulate(values[::-1])[::-1]
-    level = np.maximum(np.r_[values[0], before[:-1]], np.r_[after[1:], values[-1]])
-    return _runs(values > factor * level)
+    level: FloatArray = np.maximum(np.r_[values[0], before[:-1]], np.r_[after[1:], values[-1]])
+    return level
+
+
+def _excursions(values: FloatArray, factor: float) -> list[tuple[int, int]]:
+    """Runs (first, last) above ``factor`` x the lowest level before and after them."""
+    return _runs(values > factor * _level(values))
 
 
 def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:

@@ -29,6 +29,7 @@ from deepfix_notebook.engine.training._shape import (
     STEP_LEVEL_POINTS,
     _excursions,
     _finite_prefix,
+    _level,
     _runs,
     _span,
     _steady,
@@ -138,13 +139,6 @@ def _spikes(curve: Curve) -> Spikes:
         else:
             merged.append((first, last))
     return Spikes(merged, SPIKE_FACTOR_NOISY, lasting)
-
-
-def _level(values: FloatArray) -> FloatArray:
-    """The level around each point: the higher of the lowest values before and after it."""
-    before = np.minimum.accumulate(values)
-    after = np.minimum.accumulate(values[::-1])[::-1]
-    return np.maximum(np.r_[values[0], before[:-1]], np.r_[after[1:], values[-1]])
 
 
 def _sized(
