@@ -78,6 +78,7 @@ ARTIFACTS_API = [
     "parse_run_id",
     "read_checks",
     "read_metrics_csv",
+    "redact_uri",
     "resolve_tracking_uri",
     "run_by_name",
     "save_analysis",

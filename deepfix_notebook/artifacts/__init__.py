@@ -25,6 +25,7 @@ from deepfix_notebook.artifacts._checks import (
     SampleShare,
     read_checks,
 )
+from deepfix_notebook.artifacts._credentials import redact_uri
 from deepfix_notebook.artifacts._csv import read_metrics_csv
 from deepfix_notebook.artifacts._dataset import DatasetInfo
 from deepfix_notebook.artifacts._deepchecks import CheckResult, DeepchecksResults
@@ -94,6 +95,7 @@ __all__ = [
     "parse_run_id",
     "read_checks",
     "read_metrics_csv",
+    "redact_uri",
     "resolve_tracking_uri",
     "run_by_name",
     "save_analysis",

@@ -214,3 +214,9 @@ def pct(fraction: float) -> str:
 def cap(text: str) -> str:
     """Upper-case the first letter only (``str.capitalize`` would lower 'NaN' and 'Adam')."""
     return text[:1].upper() + text[1:]
+
+
+def sentence(text: str) -> str:
+    """``text`` stripped and ending with a full stop."""
+    text = text.strip()
+    return text if text.endswith(".") else text + "."

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from deepfix_notebook.contract import AgentName, AgentResult, Analysis, Severity
-from deepfix_notebook.engine._curves import Curve, fmt, pct
+from deepfix_notebook.engine._curves import Curve, fmt, pct, sentence
 
 
 def summarize(results: Sequence[AgentResult], curves: Mapping[str, Curve]) -> str:
@@ -25,7 +25,7 @@ def summarize(results: Sequence[AgentResult], curves: Mapping[str, Curve]) -> st
         top = serious[0]
         sentences.append(
             f"{top.findings.description.rstrip('.')} ({top.findings.severity.value}): "
-            f"{_sentence(top.findings.evidence)}"
+            f"{sentence(top.findings.evidence)}"
         )
         others = sorted(
             {a.findings.code.value for a in serious[1:] if a.findings.code}
@@ -34,7 +34,7 @@ def summarize(results: Sequence[AgentResult], curves: Mapping[str, Curve]) -> st
         if others:
             sentences.append(f"Also found: {', '.join(others)}.")
         if causes is not None and causes.analysis:
-            sentences.append(f"Likely cause: {_sentence(causes.analysis[0].findings.description)}")
+            sentences.append(f"Likely cause: {sentence(causes.analysis[0].findings.description)}")
         first = plan.analysis[0] if plan is not None and plan.analysis else top
         sentences.append(f"Start with: {_first_sentence(first.recommendations.action)}")
         if failed:
@@ -60,11 +60,6 @@ def _incomplete(failed: Sequence[AgentResult]) -> str:
 
 
 _PHASE_TWO = {AgentName.CROSS_ARTIFACT.value, AgentName.OPTIMIZATION.value}
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith(".") else text + "."
 
 
 def _all(results: Iterable[AgentResult]) -> list[Analysis]:

@@ -22,6 +22,7 @@ from deepfix_notebook.contract import (
     Severity,
 )
 from deepfix_notebook.engine._agent import AgentInput
+from deepfix_notebook.engine._curves import sentence
 
 P = ProblemCode
 F = OptimizationFocus
@@ -184,7 +185,7 @@ def _word(number: int, step: _Step) -> Analysis:
         findings=Finding(
             description=f"Step {number}: {finding.description}",
             evidence=(
-                " ".join(_sentence(e) for e in step.evidence)
+                " ".join(sentence(e) for e in step.evidence)
                 if len(step.evidence) > 1
                 else finding.evidence
             ),
@@ -204,8 +205,3 @@ def _word(number: int, step: _Step) -> Analysis:
             knowledge_refs=list(rec.knowledge_refs),
         ),
     )
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else text + "."

@@ -10,11 +10,12 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from deepfix_notebook.artifacts import redact_uri
 from deepfix_notebook.contract import JobState
 from deepfix_notebook.server._executor import ExecutorUnavailable, QueueStats, Runner
 from deepfix_notebook.server._jobs import JobStore
 from deepfix_notebook.server._logging import current_request_id, get_logger
-from deepfix_notebook.server._settings import Settings, redact_uri
+from deepfix_notebook.server._settings import Settings
 
 if TYPE_CHECKING:
     from celery import Celery

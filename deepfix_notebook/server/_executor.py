@@ -14,13 +14,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, load_mlflow_run
+from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, load_mlflow_run, redact_uri
 from deepfix_notebook.contract import AnalysisResult, AnalysisStatus, ErrorCode, ErrorResponse
 from deepfix_notebook.engine import Engine
 from deepfix_notebook.server._errors import internal_error
 from deepfix_notebook.server._jobs import Job, JobStore
 from deepfix_notebook.server._logging import bind_request_id, get_logger, unbind_request_id
-from deepfix_notebook.server._settings import redact_uri
 
 log = get_logger(__name__)
 

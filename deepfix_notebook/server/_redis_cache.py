@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from deepfix_notebook.artifacts import redact_uri
 from deepfix_notebook.server._logging import get_logger
-from deepfix_notebook.server._settings import redact_uri
 
 if TYPE_CHECKING:
     from redis import Redis

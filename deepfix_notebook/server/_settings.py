@@ -49,19 +49,6 @@ def normalize_uri(uri: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
 
 
-def redact_uri(uri: str) -> str:
-    """``uri`` with any password replaced by ``***``: fit for error messages and logs."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return uri
-    if parts.password is None:
-        return uri
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
 class Settings(BaseSettings):
     """Configuration of ``deepfix serve``; every field is ``DEEPFIX_<NAME>`` in the environment.
 

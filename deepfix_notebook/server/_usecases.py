@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from deepfix_notebook._version import __version__
+from deepfix_notebook.artifacts import redact_uri
 from deepfix_notebook.contract import (
     AnalysisRequest,
     AnalysisResult,
@@ -28,7 +29,7 @@ from deepfix_notebook.server._errors import ApiError
 from deepfix_notebook.server._executor import ExecutorUnavailable, JobExecutor
 from deepfix_notebook.server._jobs import Job, JobStore, analysis_key
 from deepfix_notebook.server._logging import get_logger
-from deepfix_notebook.server._settings import Settings, redact_uri
+from deepfix_notebook.server._settings import Settings
 
 log = get_logger(__name__)
 

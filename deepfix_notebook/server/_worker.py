@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import socket
 
+from deepfix_notebook.artifacts import redact_uri
 from deepfix_notebook.server._celery import CeleryExecutor, celery_app, register_task
 from deepfix_notebook.server._executor import JobKeeper, JobRunner
 from deepfix_notebook.server._jobs import SqlJobStore, new_owner
 from deepfix_notebook.server._logging import configure_logging, get_logger
 from deepfix_notebook.server._process import tune_process
 from deepfix_notebook.server._services import build_engine
-from deepfix_notebook.server._settings import Settings, redact_uri
+from deepfix_notebook.server._settings import Settings
 
 log = get_logger(__name__)
 

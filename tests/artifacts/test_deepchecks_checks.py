@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deepchecks_inputs import MALFORMED
 
 from deepfix_notebook.artifacts import (
     BrokenCheck,
@@ -275,23 +276,6 @@ def test_a_check_that_cannot_be_read_at_all_is_broken_not_raised() -> None:
     assert read == BrokenCheck("suite", "Label Drift", "RuntimeError('no text')")
 
 
-MALFORMED: list[Any] = [
-    "not json {",
-    [1, 2, 3],
-    42,
-    None,
-    {},
-    {"value": "garbage"},
-    {"value": [None, "x", {"a": []}]},
-    {"value": {"Drift score": math.nan, "new_labels": 5, "percent": "lots"}},
-    {"value": {"a": {"Drift score": None}, "b": [1, {"c": math.inf}]}},
-    {"value": {"train": "x", "test": 3, "domain_classifier_auc": "high"}},
-    {"value": [{"Dataset": "Test", "Class": [1], "Value": "nan"}]},
-    {"header": "x", "check": {}, "exception": "ValueError: boom"},
-    {"value": {"new_labels": [{"a": 1}, [2]], "n_samples_per_new_label": {"[2]": 1}}},
-    {"value": -3, "conditions_results": "FAIL"},
-    {"value": 7.5, "conditions_results": ["FAIL", {"Status": None}, {"Status": ["x"]}]},
-]
 PARSED_HEADERS = [
     "Label Drift",
     "Image Property Drift",

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import pytest
+from deepchecks_inputs import MALFORMED
 
 from deepfix_notebook.artifacts import (
     ArtifactBundle,
@@ -457,23 +458,6 @@ READABLE_HEADERS = [
     "Data Duplicates",
     "Conflicting Labels",
     "Train Test Samples Mix",
-]
-MALFORMED: list[Any] = [
-    "not json {",
-    [1, 2, 3],
-    42,
-    None,
-    {},
-    {"value": "garbage"},
-    {"value": [None, "x", {"a": []}]},
-    {"value": {"Drift score": math.nan, "new_labels": 5, "percent": "lots"}},
-    {"value": {"a": {"Drift score": None}, "b": [1, {"c": math.inf}]}},
-    {"value": {"train": "x", "test": 3, "domain_classifier_auc": "high"}},
-    {"value": [{"Dataset": "Test", "Class": [1], "Value": "nan"}]},
-    {"header": "x", "check": {}, "exception": "ValueError: boom"},
-    {"value": {"new_labels": [{"a": 1}, [2]], "n_samples_per_new_label": {"[2]": 1}}},
-    {"value": -3, "conditions_results": "FAIL"},
-    {"value": 7.5, "conditions_results": ["FAIL", {"Status": None}, {"Status": ["x"]}]},
 ]
 
 

@@ -17,11 +17,12 @@ from server_helpers import (
     wait_for_status,
 )
 
+from deepfix_notebook.artifacts import redact_uri
 from deepfix_notebook.contract import HealthResponse, KnowledgeResponse
 from deepfix_notebook.server import Settings
 from deepfix_notebook.server._jobs import SqlJobStore
 from deepfix_notebook.server._logging import json_formatter
-from deepfix_notebook.server._settings import normalize_uri, redact_uri
+from deepfix_notebook.server._settings import normalize_uri
 
 # --------------------------------------------------------------------------- knowledge
 
