@@ -189,6 +189,13 @@ def test_outlier_probabilities_tolerate_a_few_unreadable_entries() -> None:
     assert mostly_text.unreadable == "the value is not a list of outlier probabilities"
 
 
+def test_flagged_outlier_ids_with_a_sample_count_are_a_share() -> None:
+    value = {"outliers_identifiers": [4, 8, 15], "top_samples": [], "num_samples": 300}
+    assert view("Outlier Sample Detection", value).result == SampleShare(0.01)
+    more_ids_than_samples = {"outliers_identifiers": [1, 2, 3], "num_samples": 2}
+    assert view("Outlier Sample Detection", more_ids_than_samples).unreadable
+
+
 def performance_rows() -> list[dict[str, Any]]:
     return [
         {"Dataset": dataset, "Class Name": name, "Metric": "Recall", "Value": value, "Class": i}

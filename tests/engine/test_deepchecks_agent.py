@@ -273,6 +273,16 @@ def test_loop_outliers() -> None:
     assert run(check("Outlier Sample Detection", [0.1] * 1000)).analysis == []
 
 
+def test_loop_outliers_logged_as_flagged_ids_and_a_sample_count() -> None:
+    flagged = {"outliers_identifiers": list(range(54)), "num_samples": 1920}  # 2.8%
+    item = one(run(check("Outlier Sample Detection", flagged)), P.OUTLIERS)
+    assert item.findings.severity is Severity.MEDIUM
+    assert "2.8% of samples" in item.findings.evidence
+    assert "the check's outlier threshold" in item.findings.evidence
+    few = {"outliers_identifiers": [3, 9], "num_samples": 1920}  # 0.1%: within Deepchecks' 0.5%
+    assert run(check("Outlier Sample Detection", few)).analysis == []
+
+
 # --- class performance ----------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from engine_helpers import analyze, codes, decay, finding, healthy_columns
@@ -202,3 +204,36 @@ def test_suspicious_validation() -> None:
         "val_loss": decay(n, 1.5, 0.3),
     }
     assert "suspicious_validation" in codes(analyze(columns))
+
+
+def _early_best(n: int, rise: float, seed: int = 0) -> dict[str, Any]:
+    """Val loss falls 2.3 -> 0.08 by a fifth of the run, then drifts ``rise`` (a share of its best)
+    above it while train loss keeps falling: small against the curve's range, large against its
+    best."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, n)
+    best = 0.08
+    val = best + 2.2 * np.exp(-25 * t) + best * rise * np.clip((t - 0.2) / 0.8, 0, None)
+    return {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": decay(n, 2.3, 0.002, 8.0),
+        "val_loss": val * (1 + 0.002 * rng.standard_normal(n)),
+    }
+
+
+def test_overtraining_that_cost_validation_loss_is_medium_and_a_flat_tail_is_low() -> None:
+    costly = finding(analyze(_early_best(80, rise=0.4)), "overtraining")
+    assert costly.findings.severity.value == "medium"
+    flat = finding(analyze(_early_best(80, rise=0.0)), "overtraining")
+    assert flat.findings.severity.value == "low"
+
+
+def test_stopping_evidence_quotes_the_share_of_the_run_not_of_the_evaluations() -> None:
+    n = 400
+    columns = _early_best(n, rise=0.4)
+    val = columns.pop("val_loss")
+    columns["val_loss"] = np.where(np.arange(n) % 10 == 9, val, np.nan)  # validation every 10
+    evidence = finding(analyze(columns), "overtraining").findings.evidence
+    assert "epoch 399" in evidence and "of the run" in evidence
+    share = int(evidence.split("the remaining ")[1].split("%")[0])
+    assert 70 <= share <= 82

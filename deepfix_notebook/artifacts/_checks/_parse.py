@@ -119,10 +119,15 @@ def property_outliers(value: Any) -> PropertyOutliers:
     return PropertyOutliers(per_property, len(ids))
 
 
-def outlier_probabilities(value: Any) -> OutlierProbabilities:
-    """A list of probabilities, bare or under ``quantiles``."""
+def outlier_probabilities(value: Any) -> OutlierProbabilities | SampleShare:
+    """A list of probabilities, bare or under ``quantiles``; or the flagged samples' ids and
+    the number of samples (the share flagged at the check's own score threshold)."""
     value = decode(value)
     if isinstance(value, Mapping):
+        flagged = field(value, "outliers_identifiers", "outlier_indices", "outliers")
+        total = number(field(value, "num_samples", "n_samples", "samples"))
+        if isinstance(flagged, list) and total is not None and total >= len(flagged) > 0:
+            return SampleShare(len(flagged) / total)
         value = field(value, "quantiles", "outlier_probability_quantiles", "values")
     if not isinstance(value, list) or not value:
         raise Unreadable("no list of outlier probabilities in the value")

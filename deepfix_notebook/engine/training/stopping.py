@@ -11,7 +11,7 @@ import numpy as np
 from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
 from deepfix_notebook.engine._advice import patience
 from deepfix_notebook.engine._agent import issue
-from deepfix_notebook.engine._curves import fmt, pct
+from deepfix_notebook.engine._curves import Curve, fmt, pct
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import (
@@ -71,6 +71,17 @@ OVERTRAIN_WORSE = declare(
     source="own choice",
     doc="medium overtraining: the curve got this much worse after its best",
 )
+OVERTRAIN_RISE = declare(
+    "overtrain_rise",
+    0.10,
+    unit="share of the best value",
+    family=FAMILY,
+    source="own choice",
+    doc=(
+        "... or ended this much above its best value (and above its noise): a curve with a "
+        "large first drop hides a real rise in a share of its range"
+    ),
+)
 PLATEAU_STUCK_DROP = declare(
     "plateau_stuck_drop",
     0.5,
@@ -94,18 +105,29 @@ document(
         "the validation best (first point within 1% of the range from the minimum) comes before "
         "60% of the run"
     ),
-    severity="medium when ≥ 60% of the run follows and the curve got ≥ 3% worse, else low",
+    severity=(
+        "medium when ≥ 60% of the run follows and the curve got worse: ≥ 3% of its range, or "
+        "≥ 10% of its best value and more than its noise; else low"
+    ),
     source="Prechelt 1998",
 )
+
+
+def _run_share(facts: TrainingFacts, curve: Curve, start: int, end: int) -> float:
+    """The share of the run's steps from point ``start`` to ``end`` of ``curve`` (evaluations
+    need not begin at the run's first step)."""
+    steps = curve.steps
+    first = min(int(steps[0]), int(facts.loss.steps[0]))
+    return float(steps[end] - steps[start]) / max(int(steps[-1]) - first, 1)
 
 
 def overtraining(facts: TrainingFacts) -> list[Analysis]:
     val = facts.val_loss
     score = facts.score("val")
     if val is not None and val.points.size >= 6:
-        values, curve = val.smooth, val
+        values, raw, curve = val.smooth, val.points, val
     elif score is not None and score.curve.points.size >= 6:
-        values, curve = -score.values(), score.curve
+        values, raw, curve = -score.values(), -score.curve.points / score.scale, score.curve
     else:
         return []
     best = _effective_best(values)
@@ -114,19 +136,23 @@ def overtraining(facts: TrainingFacts) -> list[Analysis]:
     if best > n * OVERTRAIN_SHARE or share_after < 1 - OVERTRAIN_SHARE:
         return []
     span = max(float(np.ptp(values)), 1e-12)
-    worse = (float(np.median(values[-max(1, n // 10) :])) - float(values[best])) / span
+    end = float(np.median(values[-max(1, n // 10) :]))
+    lowest = float(np.min(values))
+    rise = end - lowest  # above the minimum itself, not the "within 1%" point called best
+    costly = (end - float(values[best])) / span >= OVERTRAIN_WORSE or (
+        rise >= OVERTRAIN_RISE * abs(lowest) and rise > NOISE_MARGIN * _noise(raw)
+    )
     epochs = facts.epochs_seen
+    wasted = _run_share(facts, curve, best, n - 1)
     return [
         issue(
             P.OVERTRAINING,
             description="Training went on long after the best validation result.",
             evidence=(
                 f"{curve.display} came within 1% of its best by {curve.place(best)}; the remaining "
-                f"{pct(share_after)} of the run (to {curve.place(n - 1)}) brought no improvement."
+                f"{pct(wasted)} of the run (to {curve.place(n - 1)}) brought no improvement."
             ),
-            severity=Severity.MEDIUM
-            if share_after >= OVERTRAIN_SHARE and worse >= OVERTRAIN_WORSE
-            else Severity.LOW,
+            severity=Severity.MEDIUM if share_after >= OVERTRAIN_SHARE and costly else Severity.LOW,
             confidence=0.7,
             metric=curve.name,
             step_range=curve.step_range(best, n - 1),
@@ -211,7 +237,8 @@ def plateau(facts: TrainingFacts) -> list[Analysis]:
             description=f"{curve.display} stalled for a long stretch.",
             evidence=(
                 f"{curve.display} did not improve by more than {fmt(delta)} from "
-                f"{curve.place(start)} to {curve.place(end)} ({pct(length / n)} of the run)"
+                f"{curve.place(start)} to {curve.place(end)} "
+                f"({pct(_run_share(facts, curve, start, end))} of the run)"
                 + (", with a constant learning rate." if lr_constant else ".")
             ),
             severity=severity,
