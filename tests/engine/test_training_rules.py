@@ -206,6 +206,49 @@ def test_suspicious_validation() -> None:
     assert "suspicious_validation" in codes(analyze(columns))
 
 
+def _val_below_train(n: int, ratio: float) -> dict[str, Any]:
+    train = decay(n, 2, 0.8)
+    return {"epoch": np.arange(n, dtype=float), "train_loss": train, "val_loss": train * ratio}
+
+
+def test_heavy_dropout_makes_a_small_val_advantage_a_medium_finding_aimed_at_dropout() -> None:
+    columns = _val_below_train(30, 0.85)
+    assert "suspicious_validation" not in codes(analyze(columns), at_least=0)
+    for rate, severity in ((0.3, None), (0.6, "medium")):
+        result = analyze(columns, params={"dropout": rate})
+        if severity is None:
+            assert "suspicious_validation" not in codes(result, at_least=0)
+            continue
+        item = finding(result, "suspicious_validation")
+        assert item.findings.severity.value == severity
+        assert item.recommendations.targets[0].value == "regularization"
+        assert "dropout 0.6" in item.recommendations.action
+
+
+def _memorised(n: int, val_share: float) -> dict[str, Any]:
+    """Train loss falls to 0.3% of its start and accuracy reaches 1.0 on both splits."""
+    train = decay(n, 1.4, 0.004, 6.0)
+    acc = 1.0 - 0.7 * np.exp(-8 * np.linspace(0, 1, n))
+    return {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": train,
+        "val_loss": train * val_share,
+        "train_accuracy": acc,
+        "val_accuracy": acc,
+    }
+
+
+def test_validation_that_follows_a_memorising_model_to_perfect_accuracy_is_suspicious() -> None:
+    item = finding(analyze(_memorised(40, 0.95)), "suspicious_validation")
+    assert item.findings.severity.value == "medium"
+    assert (
+        "memorised" in item.findings.evidence
+        and item.recommendations.targets[0].value == "data_split"
+    )
+    # Honest validation stays above a memorising model's training loss.
+    assert "suspicious_validation" not in codes(analyze(_memorised(40, 3.0)), at_least=0)
+
+
 def _early_best(n: int, rise: float, seed: int = 0) -> dict[str, Any]:
     """Val loss falls 2.3 -> 0.08 by a fifth of the run, then drifts ``rise`` (a share of its best)
     above it while train loss keeps falling: small against the curve's range, large against its

@@ -47,6 +47,33 @@ NEAR_PERFECT = declare(
     source="own choice",
     doc="validation accuracy at or above this from the first fifth of the run is suspicious",
 )
+HEAVY_DROPOUT = declare(
+    "heavy_dropout",
+    0.5,
+    unit="dropout rate",
+    family=FAMILY,
+    source="Srivastava et al. 2014 (0.5 for hidden units is the usual upper end)",
+    doc="dropout above this cripples the model the training metrics are computed on",
+)
+VAL_LOSS_RATIO_DROPOUT = declare(
+    "val_loss_ratio_dropout",
+    0.9,
+    unit="x train loss",
+    family=FAMILY,
+    source="own choice",
+    doc="with heavy dropout, validation loss at or below this share of train loss is medium",
+)
+MEMORISED_FALL = declare(
+    "memorised_fall",
+    0.03,
+    unit="share of the first train loss",
+    family=FAMILY,
+    source="own choice",
+    doc=(
+        "train loss at or below this share of its start has memorised the training set; "
+        "honest validation loss then stays above it"
+    ),
+)
 
 EARLY_SHARE = declare(
     "early_share",
@@ -60,12 +87,14 @@ document(
     "suspicious_validation",
     family=FAMILY,
     condition=(
-        "validation loss ≤ 80% of train loss over the second half, or validation accuracy ≥ 5 "
-        "points above train, or validation accuracy ≥ 0.999 from the first fifth"
+        "validation loss ≤ 80% of train loss over the second half (≤ 90% with dropout > 0.5), "
+        "or validation accuracy ≥ 5 points above train, or validation accuracy ≥ 0.999 from the "
+        "first fifth, or ≥ 0.999 with validation loss ≤ train loss after train loss fell to "
+        "≤ 3% of its start (a memorised training set that validation follows)"
     ),
     severity=(
-        "medium; low when dropout or augmentation is configured and val loss is above half of "
-        "train (then regularisation is also a target)"
+        "medium; low when dropout ≤ 0.5 or augmentation is configured and val loss is above "
+        "half of train (regularisation is then the first target)"
     ),
     source='Kaufman et al., "Leakage in Data Mining", 2012; margins own',
 )
@@ -74,15 +103,18 @@ document(
 def suspicious_validation(facts: TrainingFacts) -> list[Analysis]:
     train, val = _finite_prefix(facts.loss), facts.val_loss
     out: list[Analysis] = []
-    regularised = bool(facts.params and (facts.params.dropout_rate or facts.params.augmentation))
+    params = facts.params
+    regularised = bool(params and (params.dropout_rate or params.augmentation))
+    heavy = bool(params and params.dropout_rate and params.dropout_rate > HEAVY_DROPOUT)
+    ratio: float | None = None
     if val is not None and val.points.size >= 4 and val.first_nonfinite is None:
         half = val.points[val.points.size // 2 :]
         start = _nearest(train, int(val.steps[val.raw_index[val.points.size // 2]]))
         t_half = train.points[start:]
         if half.size and t_half.size and np.median(t_half) > 0:
             ratio = float(np.median(half) / np.median(t_half))
-            if ratio <= VAL_LOSS_RATIO:
-                mild = regularised and ratio > VAL_LOSS_RATIO_LARGE
+            if ratio <= (VAL_LOSS_RATIO_DROPOUT if heavy else VAL_LOSS_RATIO):
+                mild = regularised and not heavy and ratio > VAL_LOSS_RATIO_LARGE
                 out.append(
                     _suspicious(
                         facts,
@@ -126,6 +158,21 @@ def suspicious_validation(facts: TrainingFacts) -> list[Analysis]:
                     Severity.MEDIUM,
                 )
             )
+        if ratio is not None and ratio <= 1.0 and not out and float(np.max(v)) >= NEAR_PERFECT:
+            fell = float(np.median(train.points[-3:]) / np.mean(train.points[:3]))
+            if 0 <= fell <= MEMORISED_FALL:
+                out.append(
+                    _suspicious(
+                        facts,
+                        v_score.curve,
+                        f"{train.display} fell to {pct(fell)} of its start (the training set is "
+                        f"memorised), yet {v_score.curve.display} reached "
+                        f"{fmt(float(np.max(v)) * v_score.scale)} and the validation loss stayed "
+                        f"at or below the training loss ({pct(ratio)} of it over the second "
+                        "half): honest held-out data does not follow a memorising model.",
+                        Severity.MEDIUM,
+                    )
+                )
     return out
 
 
@@ -134,6 +181,7 @@ def _suspicious(facts: TrainingFacts, curve: Curve, evidence: str, severity: Sev
     params = facts.params
     dropout = params.dropout_rate if params is not None else None
     regularised = bool(dropout or (params is not None and params.augmentation))
+    crippled = bool(dropout and dropout > HEAVY_DROPOUT)
     # Train-only regularisation is the innocent explanation; say so, and make it a target.
     heavy = (
         f"; with dropout {fmt(dropout)} the training metrics are computed on a crippled model, "
@@ -161,5 +209,8 @@ def _suspicious(facts: TrainingFacts, curve: Curve, evidence: str, severity: Sev
             "Validation that beats training by a margin, or is near-perfect from the start, is "
             "the classic sign of leakage between the splits."
         ),
-        targets=[T.DATA_SPLIT, T.LABELS, *([T.REGULARIZATION] if regularised else [])],
+        # Train-only regularisation is always a candidate; known heavy dropout, the first one.
+        targets=[T.REGULARIZATION, T.DATA_SPLIT, T.LABELS]
+        if crippled
+        else [T.DATA_SPLIT, T.LABELS, T.REGULARIZATION],
     )
