@@ -196,6 +196,17 @@ def test_unstable_training_spikes() -> None:
     assert "batch size from 2" in item.recommendations.action
 
 
+def test_validation_loss_that_jumps_back_and_forth_is_unstable() -> None:
+    n = 40
+    columns = {"epoch": np.arange(n, dtype=float), "train_loss": decay(n, 0.7, 0.1)}
+    val = decay(n, 0.7, 0.15)
+    assert "unstable_training" not in codes(analyze({**columns, "val_loss": val}), at_least=0)
+    val[[12, 25, 33]] *= 2.2  # the weights jump; fixed validation data shows it
+    item = finding(analyze({**columns, "val_loss": val}), "unstable_training")
+    assert item.findings.metric == "val_loss" and "3 time(s) above 1.5x" in item.findings.evidence
+    assert "fixed data" in item.findings.evidence
+
+
 def test_suspicious_validation() -> None:
     n = 30
     columns = {

@@ -65,6 +65,14 @@ SPIKE_MIN_RISE = declare(
     source="own choice: batch noise on a loss near zero is large in ratio, tiny in size",
     doc="a spike must also rise this far above its surrounding level on the curve's own scale",
 )
+VAL_SPIKE_FACTOR = declare(
+    "val_spike_factor",
+    1.5,
+    unit="x surrounding level",
+    family=FAMILY,
+    source="own choice: validation is computed on fixed data, without batch noise",
+    doc="a validation-loss point above this multiple of the lowest level around it spikes",
+)
 STEP_CHUNK_POINTS = declare(
     "step_chunk_points",
     10,
@@ -189,7 +197,8 @@ document(
     "unstable_training",
     family=FAMILY,
     condition=(
-        "≥ 2 excursions, or one lasting excursion above 10x the final level, or ≥ 50% of the "
+        "on the train loss: ≥ 2 excursions, or one lasting excursion above 10x the final level, "
+        "or ≥ 50% of the "
         "coarse curve's travel against its net direction. Epoch-level curve: a point above 2x the "
         "lowest level before and after it. Step-level curve: its rolling median (≥ 5 points) "
         "above 3x that level (lasting), or a point above 3x the local rolling median and beyond "
@@ -197,11 +206,26 @@ document(
         "exceeds once in 100 (a burst; one burst alone is a bad batch). Coarse curve: ~20 chunk "
         "medians of the ≥ 5-point rolling median; on a short step-level curve chunks of ≥ 10 "
         "batch losses (none below 3 chunks). Every spike or burst must also rise ≥ 0.1 "
-        "start-sizes above its level (batch noise on a loss near zero is large in ratio only)"
+        "start-sizes above its level (batch noise on a loss near zero is large in ratio only). "
+        "Else on the validation loss (≥ 6 points): ≥ 2 points above 1.5x the lowest level "
+        "before and after them, each ≥ 0.1 start-sizes up"
     ),
     severity="high for repeated large spikes, else medium",
     source="own; SageMaker Debugger TensorVariance in spirit",
 )
+
+
+def _val_spikes(facts: TrainingFacts) -> tuple[Curve, list[tuple[int, int]]] | None:
+    """Repeated spikes of the validation loss: fixed data, so they are the weights jumping."""
+    val = facts.val_loss
+    if val is None or val.points.size < 6 or val.first_nonfinite is not None:
+        return None
+    points = val.points
+    if np.min(points) <= 0:
+        return None
+    floor = SPIKE_MIN_RISE * _span(val)
+    runs = _sized(_excursions(points, VAL_SPIKE_FACTOR), points, _level(points), floor)
+    return (val, runs) if len(runs) >= 2 else None
 
 
 def unstable_training(facts: TrainingFacts) -> list[Analysis]:
@@ -209,15 +233,20 @@ def unstable_training(facts: TrainingFacts) -> list[Analysis]:
     spikes, factor, lasting = _spikes(curve)
     ratio = _oscillation(curve) if curve.points.size >= 6 else 0.0
     big = [s for s in lasting if curve.points[s[0] : s[1] + 1].max() > 10 * curve.tail()]
+    note = ""
     if len(spikes) < 2 and not big and ratio < OSCILLATION_RATIO:
-        return []
+        found = _val_spikes(facts)
+        if found is None:
+            return []
+        (curve, spikes), factor, ratio = found, VAL_SPIKE_FACTOR, 0.0
+        note = " Validation uses fixed data, so its jumps are the weights moving, not batch noise."
     if spikes:
         first, last = spikes[0][0], spikes[-1][1]
         peaks = [a + int(np.argmax(curve.points[a : b + 1])) for a, b in spikes[:3]]
         tops = ", ".join(f"{fmt(float(curve.points[i]))} at {curve.place(i)}" for i in peaks)
         evidence = (
             f"{curve.display} spiked {len(spikes)} time(s) above {factor:g}x its "
-            f"surrounding level ({tops})."
+            f"surrounding level ({tops}).{note}"
         )
     else:
         first, last = 0, curve.points.size - 1

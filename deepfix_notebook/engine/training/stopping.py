@@ -114,10 +114,10 @@ document(
 
 
 def _run_share(facts: TrainingFacts, curve: Curve, start: int, end: int) -> float:
-    """The share of the run's steps from point ``start`` to ``end`` of ``curve`` (evaluations
-    need not begin at the run's first step)."""
+    """The share of the run's steps from point ``start`` to ``end`` of ``curve``: the run began
+    at step 0 (or its first logged step if negative), not at its first evaluation."""
     steps = curve.steps
-    first = min(int(steps[0]), int(facts.loss.steps[0]))
+    first = min(0, int(steps[0]), int(facts.loss.steps[0]))
     return float(steps[end] - steps[start]) / max(int(steps[-1]) - first, 1)
 
 
