@@ -196,6 +196,15 @@ def test_unstable_training_spikes() -> None:
     assert "batch size from 2" in item.recommendations.action
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_batch_noise_on_a_flat_loss_is_not_oscillation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 1200  # one batch loss per step: a flat 1.0 with the spread of a small regression batch
+    loss = np.abs(1.0 + 0.3 * rng.standard_normal(n))
+    result = analyze({"step": np.arange(n), "train_loss": loss}, params={"lr": 1e-3})
+    assert not {"unstable_training", "learning_rate_too_high"} & codes(result)
+
+
 def test_validation_loss_that_jumps_back_and_forth_is_unstable() -> None:
     n = 40
     columns = {"epoch": np.arange(n, dtype=float), "train_loss": decay(n, 0.7, 0.1)}

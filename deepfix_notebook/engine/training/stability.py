@@ -26,10 +26,12 @@ from deepfix_notebook.engine._curves import (
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import (
+    NOISE_MARGIN,
     STEP_LEVEL_POINTS,
     _excursions,
     _finite_prefix,
     _level,
+    _noise,
     _runs,
     _span,
     _steady,
@@ -172,10 +174,18 @@ def _oscillation(curve: Curve) -> float:
             return 0.0  # too few batch losses to tell a swing from noise
     else:
         values, chunks = _steady(points), COARSE_POINTS
+    per_chunk = 1
     if values.size >= 2 * chunks:
         usable = values.size - values.size % chunks
+        per_chunk = usable // chunks
         values = np.median(values[:usable].reshape(chunks, -1), axis=1)
     steps = np.diff(values)
+    if points.size > STEP_LEVEL_POINTS and step_level(curve):
+        # A move between chunk medians within what batch noise explains is no swing: the
+        # median of k points has a standard error of about 1.25 sd / sqrt(k). (On a short
+        # curve the noise estimate would absorb the swings themselves.)
+        se = 1.2533 * _noise(points) / np.sqrt(per_chunk)
+        steps = np.where(np.abs(steps) > NOISE_MARGIN * np.sqrt(2) * se, steps, 0.0)
     down = float(-steps[steps < 0].sum())
     up = float(steps[steps > 0].sum())
     back = min(up, down)  # distance travelled against the net direction
@@ -205,7 +215,9 @@ document(
         "the quantile of its batch noise (robust SD of log residuals) that a curve of that length "
         "exceeds once in 100 (a burst; one burst alone is a bad batch). Coarse curve: ~20 chunk "
         "medians of the ≥ 5-point rolling median; on a short step-level curve chunks of ≥ 10 "
-        "batch losses (none below 3 chunks). Every spike or burst must also rise ≥ 0.1 "
+        "batch losses (none below 3 chunks); on a long step-level curve a move between chunk "
+        "medians within 3x their batch-noise standard error is no swing. Every spike or burst "
+        "must also rise ≥ 0.1 "
         "start-sizes above its level (batch noise on a loss near zero is large in ratio only). "
         "Else on the validation loss (≥ 6 points): ≥ 2 points above 1.5x the lowest level "
         "before and after them, each ≥ 0.1 start-sizes up"
