@@ -300,3 +300,21 @@ def test_stopping_evidence_quotes_the_share_of_the_run_not_of_the_evaluations() 
     assert "epoch 399" in evidence and "of the run" in evidence
     share = int(evidence.split("the remaining ")[1].split("%")[0])
     assert 70 <= share <= 82
+
+
+@pytest.mark.parametrize(("train_end", "severity"), [(0.21, "medium"), (0.12, "low")])
+def test_a_validation_stall_is_worth_a_schedule_only_while_training_stalls_too(
+    train_end: float, severity: str
+) -> None:
+    """Val loss levels off at 0.34 and creeps up; the train loss either stalls with it or keeps
+    falling 44% (still optimising: the stall is the generalisation limit)."""
+    rng = np.random.default_rng(3)
+    n, settled = 30, 22
+    flat = 0.342 + 0.004 * rng.standard_normal(settled) + np.linspace(0, 0.012, settled)
+    columns = {
+        "epoch": np.arange(1, n + 1, dtype=float),
+        "train_loss": np.r_[decay(8, 1.0, 0.22, 4), np.linspace(0.215, train_end, settled)],
+        "val_loss": np.r_[decay(8, 0.9, 0.34, 5), flat],
+        "learning_rate": np.full(n, 1e-3),
+    }
+    assert finding(analyze(columns), "plateau").findings.severity.value == severity

@@ -21,6 +21,7 @@ from deepfix_notebook.engine.training._shape import (
     _effective_best,
     _finite_prefix,
     _improvement_marks,
+    _nearest,
     _noise,
     _steady,
 )
@@ -90,6 +91,25 @@ PLATEAU_STUCK_DROP = declare(
     source="own choice",
     doc="a train loss that fell less than this is stuck (plateau severity)",
 )
+PLATEAU_TRAIN_FALL = declare(
+    "plateau_train_fall",
+    0.2,
+    unit="share of the train loss at the stall's start",
+    family=FAMILY,
+    source="own choice",
+    doc=(
+        "a train loss still falling this much over the stall is optimising: the stall is the "
+        "model's generalisation limit, which a schedule does not lift (low)"
+    ),
+)
+PLATEAU_TRAIN_RISE = declare(
+    "plateau_train_rise",
+    0.1,
+    unit="share of the train loss at the stall's start",
+    family=FAMILY,
+    source="own choice",
+    doc="a train loss rising this much over the stall is instability, not a plateau (low)",
+)
 PLATEAU_WANDER_NOISE = declare(
     "plateau_wander_noise",
     1.5,
@@ -116,9 +136,10 @@ document(
 def _run_share(facts: TrainingFacts, curve: Curve, start: int, end: int) -> float:
     """The share of the run's steps from point ``start`` to ``end`` of ``curve``: the run began
     at step 0 (or its first logged step if negative), not at its first evaluation."""
-    steps = curve.steps
-    first = min(0, int(steps[0]), int(facts.loss.steps[0]))
-    return float(steps[end] - steps[start]) / max(int(steps[-1]) - first, 1)
+    a, b = curve.step_range(start, end)
+    last = curve.step_range(0, curve.points.size - 1)[1]
+    first = min(0, int(curve.steps[0]), int(facts.loss.steps[0]))
+    return (b - a) / max(last - first, 1)
 
 
 def overtraining(facts: TrainingFacts) -> list[Analysis]:
@@ -177,12 +198,26 @@ document(
         "noise))"
     ),
     severity=(
-        "medium when the plateau reaches the end and either train loss is stuck (< 50% fall) or "
-        "it lasts ≥ 50% of the run with a constant learning rate while the metric wanders above "
-        "its best (by 1.5x noise); else low"
+        "medium when the plateau reaches the end, the train loss does not rise > 10% over it, and "
+        "either train loss is stuck (< 50% fall) or it lasts ≥ 50% of the run with a constant "
+        "learning rate while the metric wanders above its best (by 1.5x noise) and the train "
+        "loss falls ≤ 20% over it; else low"
     ),
     source="Keras ReduceLROnPlateau (patience 10, min_delta)",
 )
+
+
+def _fall_over(train: Curve, curve: Curve, start: int, end: int) -> float:
+    """How much the train loss fell (share of its level) between two points of ``curve``,
+    comparing the medians of the first and last fifth of that stretch (0 when unknown)."""
+    first, last = curve.step_range(start, end)
+    a, b = _nearest(train, first), _nearest(train, last)
+    if b - a < 2:
+        return 0.0
+    k = max(1, (b - a) // 5)
+    before = float(np.median(train.points[a : a + k]))
+    after = float(np.median(train.points[b - k + 1 : b + 1]))
+    return (before - after) / before if before > 0 else 0.0
 
 
 def plateau(facts: TrainingFacts) -> list[Analysis]:
@@ -226,9 +261,14 @@ def plateau(facts: TrainingFacts) -> list[Analysis]:
         > float(np.min(values)) + PLATEAU_WANDER_NOISE * noise
     )
     long = length >= PLATEAU_LONG_SHARE * n
+    fall = _fall_over(train, curve, start, end)
+    optimising = fall > PLATEAU_TRAIN_FALL
+    rising = fall < -PLATEAU_TRAIN_RISE
     severity = (
         Severity.MEDIUM
-        if at_end and (stuck or (long and lr_constant and wandering))
+        if at_end
+        and not rising
+        and (stuck or (long and lr_constant and wandering and not optimising))
         else Severity.LOW
     )
     return [
