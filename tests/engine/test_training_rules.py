@@ -318,3 +318,21 @@ def test_a_validation_stall_is_worth_a_schedule_only_while_training_stalls_too(
         "learning_rate": np.full(n, 1e-3),
     }
     assert finding(analyze(columns), "plateau").findings.severity.value == severity
+
+
+def _grad_columns(norm: np.ndarray) -> dict[str, Any]:
+    n = norm.size
+    return {"step": np.arange(n), "train_loss": decay(n, 0.7, 0.3), "grad_norm": norm}
+
+
+def test_a_brief_gradient_burst_orders_of_magnitude_up_is_exploding() -> None:
+    norm = np.abs(1.0 + 0.3 * np.random.default_rng(0).standard_normal(600))
+    norm[300:303] = [30.0, 119.0, 30.0]  # too brief for a 3-point median to reach 100x
+    item = finding(analyze(_grad_columns(norm)), "exploding_gradients")
+    assert "119" in item.findings.evidence and item.findings.severity.value == "medium"
+
+
+def test_a_tiny_gradient_norm_that_grows_100x_but_stays_small_is_not_exploding() -> None:
+    norm = np.full(600, 0.003)
+    norm[300] = 0.4  # 130x its early level, yet far below any clipping norm
+    assert "exploding_gradients" not in codes(analyze(_grad_columns(norm)), at_least=0)

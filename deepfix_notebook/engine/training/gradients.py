@@ -44,6 +44,17 @@ GRAD_EARLY_HIGH = declare(
     source="100x the usual clipping norm of 1 (Pascanu et al., ICML 2013; clip_grad_norm_)",
     doc="a gradient norm whose median over the first tenth is above this exploded from the start",
 )
+GRAD_BURST_ABSOLUTE = declare(
+    "grad_burst_absolute",
+    10.0,
+    unit="global L2 norm",
+    family=FAMILY,
+    source="10x the usual clipping norm of 1 (clip_grad_norm_): clipping would cut that step 10x",
+    doc=(
+        "a single logged norm ≥ 100x the early level exploded when it is also above this "
+        "(a norm that was tiny and grew stays small)"
+    ),
+)
 GRAD_VANISH = declare(
     "grad_vanish",
     1e-5,
@@ -74,7 +85,8 @@ document(
     family=FAMILY,
     condition=(
         "grad_norm NaN/Inf, or its 3-point rolling median grows ≥ 100x over its early level "
-        "(median of the first tenth) or exceeds 1e4, or that early level is already ≥ 100 "
+        "(median of the first tenth) or exceeds 1e4, or a single logged norm is ≥ 100x that "
+        "level and ≥ 10 (10x the usual clipping norm), or that early level is already ≥ 100 "
         "(100x the usual clipping norm: too large from the first step, targets weight_init)"
     ),
     severity="high with a diverging loss, else medium",
@@ -98,6 +110,13 @@ def exploding_gradients(facts: TrainingFacts) -> list[Analysis]:
     peak = float(peaks[peak_i]) if peaks.size else float("nan")
     growth = peak / early if early > 0 else 0.0
     from_start = cut is None and early >= GRAD_EARLY_HIGH
+    if cut is None and growth < GRAD_GROWTH and early > 0 and finite.points.size:
+        # One step's norm orders of magnitude up is the explosion itself, even when it lasts
+        # too briefly for the 3-point median (a single bad batch rarely goes 100x).
+        single = int(np.argmax(finite.points))
+        top = float(finite.points[single])
+        if top / early >= GRAD_GROWTH and top >= GRAD_BURST_ABSOLUTE:
+            peak_i, peak, growth = single, top, top / early
     if cut is None and growth < GRAD_GROWTH and peak < GRAD_ABSOLUTE and not from_start:
         return []
     if cut is not None:
