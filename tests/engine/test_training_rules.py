@@ -336,3 +336,13 @@ def test_a_tiny_gradient_norm_that_grows_100x_but_stays_small_is_not_exploding()
     norm = np.full(600, 0.003)
     norm[300] = 0.4  # 130x its early level, yet far below any clipping norm
     assert "exploding_gradients" not in codes(analyze(_grad_columns(norm)), at_least=0)
+
+
+def test_validation_spikes_with_an_unknown_optimizer_point_at_the_learning_rate() -> None:
+    n = 40
+    val = decay(n, 0.7, 0.15)
+    val[[12, 25, 33]] *= 2.2
+    columns = {"epoch": np.arange(n, dtype=float), "train_loss": decay(n, 0.7, 0.1)}
+    item = finding(analyze({**columns, "val_loss": val}), "learning_rate_too_high")
+    assert item.findings.severity.value == "medium"
+    assert "validation loss jumped" in item.findings.evidence

@@ -22,7 +22,12 @@ from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import _drop, _finite_prefix
 from deepfix_notebook.engine.training.convergence import FLAT_DROP
 from deepfix_notebook.engine.training.divergence import EXPLODE_RISE, _explosion
-from deepfix_notebook.engine.training.stability import OSCILLATION_RATIO, _oscillation, _spikes
+from deepfix_notebook.engine.training.stability import (
+    OSCILLATION_RATIO,
+    _oscillation,
+    _spikes,
+    _val_spikes,
+)
 
 T = FaultTarget
 P = ProblemCode
@@ -51,8 +56,9 @@ document(
     "learning_rate_too_high",
     family=FAMILY,
     condition=(
-        "NaN after finite values, divergence, ≥ 2 spikes or a swinging loss (as in "
-        "unstable_training), or a rate above 10x (adaptive) / 100x (SGD) the default with a loss "
+        "NaN after finite values, divergence, ≥ 2 spikes or a swinging loss, or ≥ 2 "
+        "validation-loss spikes (as in unstable_training), or a rate above 10x (adaptive) / "
+        "100x (SGD) the default with a loss "
         "that lost < 50% of its start; with a learning rate ≥ 10x its optimizer family's default "
         "→ high, otherwise medium; an adaptive rate ≥ 100x its default with no such dynamics → "
         "medium; a rate above 10x (adaptive) / 100x (SGD) the default with healthy dynamics → low"
@@ -75,6 +81,8 @@ def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
         dynamics.append("the loss spiked repeatedly")
     elif loss.points.size >= 6 and _oscillation(loss) >= OSCILLATION_RATIO:
         dynamics.append("the loss swung back and forth")
+    elif _val_spikes(facts) is not None:
+        dynamics.append("the validation loss jumped up and back repeatedly")
     high_config = (
         lr is not None and lr > DEFAULT_LR[fam or "sgd"] * LR_TOO_HIGH_FACTOR[fam or "sgd"]
     )
