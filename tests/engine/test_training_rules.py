@@ -346,3 +346,27 @@ def test_validation_spikes_with_an_unknown_optimizer_point_at_the_learning_rate(
     item = finding(analyze({**columns, "val_loss": val}), "learning_rate_too_high")
     assert item.findings.severity.value == "medium"
     assert "validation loss jumped" in item.findings.evidence
+
+
+def _memorising(n: int, acc_at_best: float) -> dict[str, Any]:
+    """Val loss bottoms out at a third of the run and rises 40%; train accuracy sits at
+    ``acc_at_best`` there and climbs to 0.97 by the end."""
+    t = np.linspace(0, 1, n)
+    val = 0.6 + 0.8 * np.exp(-12 * t) + 0.35 * np.clip(t - 0.33, 0, None)
+    acc = np.where(t < 0.33, acc_at_best * (1 - 0.5 * np.exp(-12 * t)), 0.0)
+    acc = np.where(t >= 0.33, acc_at_best + (0.97 - acc_at_best) * (t - 0.33) / 0.67, acc)
+    return {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": decay(n, 1.4, 0.1, 4.0),
+        "val_loss": val,
+        "train_accuracy": acc,
+    }
+
+
+def test_overfitting_after_a_low_train_accuracy_ceiling_targets_the_labels_first() -> None:
+    noisy = finding(analyze(_memorising(60, 0.66)), "overfitting")
+    assert noisy.recommendations.targets[0].value == "labels"
+    assert "noisy labels" in noisy.findings.evidence
+    assert "confident learning" in noisy.recommendations.action
+    clean = finding(analyze(_memorising(60, 0.95)), "overfitting")
+    assert "labels" not in {t.value for t in clean.recommendations.targets}

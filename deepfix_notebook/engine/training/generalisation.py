@@ -124,6 +124,22 @@ UNDERFIT_UNKNOWN_HIGH = declare(
     source="own choice",
     doc="the high-severity underfitting bar when the number of classes is unknown",
 )
+NOISY_CEILING = declare(
+    "noisy_ceiling",
+    0.8,
+    unit="train accuracy (0..1)",
+    family=FAMILY,
+    source="Arpit et al., ICML 2017 (clean patterns are fitted first, noisy labels last)",
+    doc="overfitting that set in while train accuracy was at or below this points at label noise",
+)
+NOISY_CLIMB = declare(
+    "noisy_climb",
+    0.15,
+    unit="train accuracy (0..1)",
+    family=FAMILY,
+    source="Zhang et al., ICLR 2017 (networks memorise even random labels)",
+    doc="... when train accuracy then climbed at least this much: labels it learned by heart",
+)
 document(
     "overfitting",
     family=FAMILY,
@@ -134,8 +150,11 @@ document(
         "its noise) since; or the train-val accuracy gap reaches 10 points after being ≤ 60% of "
         "that at the best validation point"
     ),
-    severity="high for GL ≥ 50% or a gap ≥ 20 points, else medium",
-    source='Prechelt, "Early Stopping — But When?", 1998; gap own',
+    severity=(
+        "high for GL ≥ 50% or a gap ≥ 20 points, else medium; when train accuracy was ≤ 0.8 at "
+        "the validation best and climbed ≥ 0.15 after it, the plan targets the labels first"
+    ),
+    source='Prechelt, "Early Stopping — But When?", 1998; gap own; Arpit et al. 2017',
 )
 
 
@@ -175,6 +194,12 @@ def _val_rise(facts: TrainingFacts, val: Curve) -> list[Analysis]:
     decay = weight_decay_advice(
         facts.params.weight_decay if facts.params else None, facts.optimizer
     )
+    noisy = _memorised_labels(facts, val.step_range(low, low)[0])
+    regularise = (
+        f"Stop at about {stop_at} with early stopping (patience {patience(epochs)}, "
+        "restore the best weights); then regularise: "
+        f"{decay}, dropout 0.2-0.5 and data augmentation, or get more training data."
+    )
     return [
         issue(
             P.OVERFITTING,
@@ -182,25 +207,53 @@ def _val_rise(facts: TrainingFacts, val: Curve) -> list[Analysis]:
             evidence=(
                 f"{val.display} rose {pct(gl)} from its minimum {fmt(float(val.points[best]))} at "
                 f"{val.place(best)} to {fmt(end)} at {val.place(n - 1)} while "
-                f"{train.display} fell {pct(train_fall)}."
+                f"{train.display} fell {pct(train_fall)}.{noisy or ''}"
             ),
             severity=Severity.HIGH if gl >= OVERFIT_GL_HIGH else Severity.MEDIUM,
             confidence=min(0.6 + gl, 0.95) if n >= 6 else 0.55,
             metric=val.name,
             step_range=val.step_range(best, n - 1),
             epoch_range=val.epoch_range(best, n - 1),
-            action=(
-                f"Stop at about {stop_at} with early stopping (patience {patience(epochs)}, "
-                "restore the best weights); then regularise: "
-                f"{decay}, dropout 0.2-0.5 and data augmentation, or get more training data."
-            ),
+            action=f"{LABEL_AUDIT} {regularise}" if noisy else regularise,
             rationale=(
                 "Past the validation minimum the model memorises the training set; early "
                 "stopping keeps the best point and regularisation or more data move it later."
             ),
-            targets=[T.EARLY_STOPPING, T.REGULARIZATION, T.DATA_AUGMENTATION, T.EPOCHS],
+            targets=(
+                [T.LABELS, T.EARLY_STOPPING, T.REGULARIZATION, T.EPOCHS]
+                if noisy
+                else [T.EARLY_STOPPING, T.REGULARIZATION, T.DATA_AUGMENTATION, T.EPOCHS]
+            ),
         )
     ]
+
+
+LABEL_AUDIT = (
+    "Audit the labels first: rank the training samples by how strongly the model disagrees "
+    "with their label (confident learning, e.g. cleanlab's find_label_issues on out-of-fold "
+    "predictions) and relabel or drop the worst; until then train with a noise-robust loss "
+    "(label smoothing 0.1, or a symmetric/generalised cross-entropy)."
+)
+
+
+def _memorised_labels(facts: TrainingFacts, best_step: int) -> str | None:
+    """Evidence of label noise: train accuracy was low where validation was best, and the
+    model then climbed by memorising (clean patterns are learned first, noisy labels last)."""
+    score = facts.score("train")
+    if score is None or score.curve.points.size < 4:
+        return None
+    values = score.values()
+    at = _nearest(score.curve, best_step)
+    width = max(1, values.size // 20)
+    then = float(np.median(values[max(at - width, 0) : at + width + 1]))
+    end = float(np.median(values[-max(1, values.size // 10) :]))
+    if then > NOISY_CEILING or end - then < NOISY_CLIMB:
+        return None
+    return (
+        f" {score.curve.display} was only {fmt(then * score.scale)} at the validation best and "
+        f"climbed to {fmt(end * score.scale)} afterwards: the model fitted what generalises "
+        "first, then memorised labels it could not explain, the signature of noisy labels."
+    )
 
 
 def _accuracy_gap(facts: TrainingFacts) -> list[Analysis]:
@@ -224,6 +277,12 @@ def _accuracy_gap(facts: TrainingFacts) -> list[Analysis]:
     decay = weight_decay_advice(
         facts.params.weight_decay if facts.params else None, facts.optimizer
     )
+    noisy = _memorised_labels(facts, val.curve.step_range(best, best)[0])
+    regularise = (
+        f"Add early stopping on {val.curve.display} (patience "
+        f"{patience(facts.epochs_seen)}), dropout 0.2-0.5, "
+        f"{decay} and data augmentation."
+    )
     return [
         issue(
             P.OVERFITTING,
@@ -232,20 +291,20 @@ def _accuracy_gap(facts: TrainingFacts) -> list[Analysis]:
                 f"{t_curve.display} ended at {fmt(t_end * train.scale)} but "
                 f"{val.curve.display} at {fmt(v_end * val.scale)}: a gap of "
                 f"{fmt(gap * 100)} points, up from {fmt(gap_then * 100)} at "
-                f"{val.curve.place(best)}."
+                f"{val.curve.place(best)}.{noisy or ''}"
             ),
             severity=Severity.HIGH if gap >= ACCURACY_GAP_HIGH else Severity.MEDIUM,
             confidence=0.75,
             metric=val.curve.name,
             step_range=val.curve.step_range(best, n - 1),
             epoch_range=val.curve.epoch_range(best, n - 1),
-            action=(
-                f"Add early stopping on {val.curve.display} (patience "
-                f"{patience(facts.epochs_seen)}), dropout 0.2-0.5, "
-                f"{decay} and data augmentation."
-            ),
+            action=f"{LABEL_AUDIT} {regularise}" if noisy else regularise,
             rationale="A widening gap means gains on training data no longer transfer.",
-            targets=[T.EARLY_STOPPING, T.REGULARIZATION, T.DATA_AUGMENTATION],
+            targets=(
+                [T.LABELS, T.EARLY_STOPPING, T.REGULARIZATION]
+                if noisy
+                else [T.EARLY_STOPPING, T.REGULARIZATION, T.DATA_AUGMENTATION]
+            ),
         )
     ]
 
