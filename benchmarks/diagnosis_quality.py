@@ -15,6 +15,9 @@ reported when a finding with that code has severity medium or high. Printed per 
 - target hit rate: cases with ``targets`` where one of them is among the targets of the top-3
   recommendations of the plan (the advisor's steps, in priority order);
 - recall per expected code, and a confusion list: for each missed code, what was reported instead;
+- calibration: for medium/high codes the label speaks about (expected = right, forbidden =
+  wrong; codes it is silent on are left out, so "right" is an upper bound), mean confidence
+  against the share right per confidence band, and the expected calibration error;
 - with ``--cases``, every case it gets wrong, with what was reported;
 - at the end, the targets table and the dev-to-heldout gap.
 """
@@ -53,6 +56,13 @@ class Outcome:
     top_targets: set[str]
     expected: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    confidences: dict[str, float] = field(default_factory=dict)  # code -> highest, medium/high
+
+    def judged(self) -> list[tuple[float, bool]]:
+        """(confidence, right) of each medium/high code the label speaks about."""
+        right = set(self.expected.get("expect") or []) | set(self.expected.get("expect_any") or [])
+        wrong = set(self.expected.get("forbid") or [])
+        return [(c, code in right) for code, c in self.confidences.items() if code in right | wrong]
 
     @property
     def buggy(self) -> bool:
@@ -90,6 +100,23 @@ class Score:
     def forbidden(self) -> tuple[int, int]:
         guarded = [o for o in self.outcomes if o.expected.get("forbid")]
         return self._rate(guarded, [o for o in guarded if o.violated])
+
+    def calibration(self) -> tuple[float, list[tuple[str, int, float, float]]] | None:
+        """Expected calibration error and (bin, findings, mean confidence, share right)."""
+        pairs = [p for o in self.outcomes for p in o.judged()]
+        if not pairs:
+            return None
+        rows, ece = [], 0.0
+        for low in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9):
+            high = {0.0: 0.5, 0.5: 0.6, 0.6: 0.7, 0.7: 0.8, 0.8: 0.9, 0.9: 1.01}[low]
+            inside = [(c, r) for c, r in pairs if low <= c < high]
+            if not inside:
+                continue
+            mean = sum(c for c, _ in inside) / len(inside)
+            right = sum(r for _, r in inside) / len(inside)
+            ece += len(inside) / len(pairs) * abs(mean - right)
+            rows.append((f"{low:.1f}-{min(high, 1.0):.1f}", len(inside), mean, right))
+        return ece, rows
 
     @property
     def target_hit(self) -> tuple[int, int]:
@@ -151,6 +178,12 @@ def judge(case: Path, engine: Engine, expected: dict[str, Any] | None = None) ->
     except ArtifactError as error:
         return Outcome(case.name, set(), set(), expected, [f"missed: could not load: {error}"])
     outcome = Outcome(case.name, reported_codes(result), top_targets(result), expected)
+    for agent in result.agent_results:
+        for a in agent.analysis:
+            code, found = a.findings.code, a.findings
+            if code is not None and found.severity.rank >= 1:
+                seen = outcome.confidences.get(code.value, 0.0)
+                outcome.confidences[code.value] = max(seen, found.confidence)
     for code in expected.get("expect") or []:
         if code not in outcome.reported:
             outcome.problems.append(f"missed {code}")
@@ -209,6 +242,13 @@ def report(score: Score, *, show_cases: bool) -> None:
     )
     if forbidden:
         print("\nforbidden codes reported: " + ", ".join(f"{c} {n}" for c, n in forbidden.items()))
+    calibration = score.calibration()
+    if calibration is not None:
+        ece, rows = calibration
+        print(f"\ncalibration of medium/high findings the labels judge (ECE {ece:.2f})")
+        print(f"  {'confidence':<12} {'findings':>8} {'mean conf':>10} {'right':>7}")
+        for band, count, mean, right in rows:
+            print(f"  {band:<12} {count:>8} {mean:>10.2f} {right:>7.2f}")
     wrong = [o for o in outcomes if o.problems]
     print(f"\ncases it gets wrong: {len(wrong)}")
     if show_cases:
