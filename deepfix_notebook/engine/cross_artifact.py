@@ -104,10 +104,19 @@ LINKS: tuple[Link, ...] = (
     Link(
         (
             (P.UNNORMALIZED_INPUTS,),
-            (P.LOSS_NOT_DECREASING, P.UNDERFITTING, P.SLOW_CONVERGENCE, P.EXPLODING_LOSS),
+            (
+                P.LOSS_NOT_DECREASING,
+                P.UNDERFITTING,
+                P.SLOW_CONVERGENCE,
+                P.EXPLODING_LOSS,
+                P.UNSTABLE_TRAINING,
+                P.EXPLODING_GRADIENTS,
+                P.NAN_LOSS,
+                P.LEARNING_RATE_TOO_HIGH,
+            ),
         ),
         P.UNNORMALIZED_INPUTS,
-        "Un-normalised inputs are a likely reason training struggles.",
+        "Un-normalised inputs are a likely reason training struggles (slow or unstable).",
         "Standardise every input feature or channel with training-set mean and standard "
         "deviation before anything else.",
         "Inputs on large or uneven scales make the loss surface badly conditioned, so no single "

@@ -370,3 +370,30 @@ def test_overfitting_after_a_low_train_accuracy_ceiling_targets_the_labels_first
     assert "confident learning" in noisy.recommendations.action
     clean = finding(analyze(_memorising(60, 0.95)), "overfitting")
     assert "labels" not in {t.value for t in clean.recommendations.targets}
+
+
+def test_an_unstable_run_on_unscaled_inputs_is_put_down_to_the_inputs() -> None:
+    n = 40
+    val = decay(n, 0.7, 0.15)
+    val[[12, 25, 33]] *= 2.2
+    columns = {
+        "epoch": np.arange(n, dtype=float),
+        "train_loss": decay(n, 0.7, 0.1),
+        "val_loss": val,
+    }
+    dataset = {
+        "dataset_name": "sensors",
+        "task_type": "regression",
+        "num_train_samples": 5_000,
+        "num_val_samples": 1_000,
+        "statistics": {"train_mean": [3887.0, 1640.0], "train_std": [332.0, 118.0]},
+    }
+    result = analyze(columns, dataset=dataset)
+    linked = [
+        a
+        for r in result.agent_results
+        if r.agent_name == "CrossArtifactIntegrationAgent"
+        for a in r.analysis
+        if a.findings.code is not None and a.findings.code.value == "unnormalized_inputs"
+    ]
+    assert linked and "unstable_training" in linked[0].findings.evidence
