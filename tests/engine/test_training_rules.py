@@ -397,3 +397,13 @@ def test_an_unstable_run_on_unscaled_inputs_is_put_down_to_the_inputs() -> None:
         if a.findings.code is not None and a.findings.code.value == "unnormalized_inputs"
     ]
     assert linked and "unstable_training" in linked[0].findings.evidence
+
+
+def test_a_flat_loss_with_noisy_batch_accuracy_is_not_learning() -> None:
+    rng = np.random.default_rng(0)
+    n = 100  # one batch of 32 per point, 4 classes, labels shuffled: chance all along
+    loss = np.log(4) + 0.01 * rng.standard_normal(n)
+    acc = rng.binomial(32, 0.25, n) / 32
+    acc[0], acc[-1] = 0.1875, 0.28125  # single batches at either end differ by 9 points
+    columns = {"step": np.arange(1, n + 1) * 10, "train_loss": loss, "train_accuracy": acc}
+    assert "loss_not_decreasing" in codes(analyze(columns))
