@@ -31,7 +31,6 @@ from deepfix_notebook.engine.training._shape import (
     _excursions,
     _finite_prefix,
     _level,
-    _noise,
     _runs,
     _span,
     _steady,
@@ -135,7 +134,8 @@ def _spikes(curve: Curve) -> Spikes:
     if not step_level(curve):
         runs = _sized(_excursions(points, SPIKE_FACTOR), points, _level(points), floor)
         return Spikes(runs, SPIKE_FACTOR, runs)
-    local = rolling_median(points, max(5, smoothing_window(points.size)))
+    window = smoothing_window(points.size)
+    local = curve.smooth if window >= 5 else rolling_median(points, 5)  # smooth is cached
     lasting = _sized(_excursions(local, SPIKE_FACTOR_NOISY), local, _level(local), floor)
     residual = np.log(points) - np.log(local)
     spread = 1.4826 * float(np.median(np.abs(residual)))
@@ -184,7 +184,9 @@ def _oscillation(curve: Curve) -> float:
         # A move between chunk medians within what batch noise explains is no swing: the
         # median of k points has a standard error of about 1.25 sd / sqrt(k). (On a short
         # curve the noise estimate would absorb the swings themselves.)
-        se = 1.2533 * _noise(points) / np.sqrt(per_chunk)
+        # The same estimate as `_noise`, on the curve's cached smooth (its window is >= 5 here).
+        noise = 1.4826 * float(np.median(np.abs(points - curve.smooth)))
+        se = 1.2533 * noise / np.sqrt(per_chunk)
         steps = np.where(np.abs(steps) > NOISE_MARGIN * np.sqrt(2) * se, steps, 0.0)
     down = float(-steps[steps < 0].sum())
     up = float(steps[steps > 0].sum())
