@@ -39,11 +39,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "grad_clip", "gradient_clip_val", "max_grad_norm", "clip_grad_norm", "clipnorm",
         "optimizer_clipnorm", "optimizer_global_clipnorm",
     ),
+    # Gradient boosting (xgboost/lightgbm autolog log `num_boost_round` for both their APIs).
+    "boosting_rounds": (
+        "num_boost_round", "n_estimators", "num_iterations", "num_round", "nrounds", "num_trees",
+    ),
+    "max_depth": ("max_depth",),
+    "early_stopping_rounds": ("early_stopping_rounds", "early_stopping_round"),
+}  # fmt: skip
+# Params only tree ensembles log (networks have no rounds or leaves): boosted trees.
+_BOOSTING_KEYS = {
+    "booster", "boosting_type", "boosting", "num_leaves", "eta",
+    "num_boost_round", "n_estimators", "num_iterations", "num_round", "nrounds",
 }  # fmt: skip
 # scikit-learn's `learning_rate` names a schedule; the rate itself is another parameter.
 _SCHEDULES = {"constant", "optimal", "invscaling", "adaptive"}
 _NUMERIC = {"learning_rate", "weight_decay", "dropout_rate", "grad_clip"}
-_INTEGER = {"batch_size", "num_epochs"}
+_INTEGER = {"batch_size", "num_epochs", "boosting_rounds", "early_stopping_rounds"}
 _NAMES = {"model_name", "optimizer", "scheduler", "loss_function"}
 
 
@@ -63,10 +74,19 @@ class TrainingParams(BaseModel):
     loss_function: str | None = None
     augmentation: bool | str | list[Any] | None = None
     grad_clip: float | None = Field(default=None, ge=0)
+    boosting_rounds: int | None = Field(default=None, gt=0)
+    max_depth: int | None = Field(default=None, description="<= 0: no limit (LightGBM's -1)")
+    early_stopping_rounds: int | None = Field(default=None, gt=0)
     raw: dict[str, Any] = Field(default_factory=dict)
     sources: dict[str, str] = Field(
         default_factory=dict, description="recognised field -> the params key it came from"
     )
+
+
+    @property
+    def is_boosting(self) -> bool:
+        """Gradient-boosted trees (xgboost, LightGBM, ...): rounds, not epochs."""
+        return any(key.lower().rsplit(".", 1)[-1] in _BOOSTING_KEYS for key in self.raw)
 
 
 def coerce(value: Any) -> Any:
@@ -173,4 +193,9 @@ def _check(name: str, key: str, value: Any, file: str, warnings: list[str]) -> A
             warnings.append(f"{file}: '{key}' = {value!r} is not a {name} name; ignored.")
             return None
         return value.rsplit(".", 1)[-1] if name == "optimizer" else value
+    if name == "max_depth":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok:
+            warnings.append(f"{file}: '{key}' = {value!r} is not a valid max_depth; ignored.")
+        return value if ok else None
     return value

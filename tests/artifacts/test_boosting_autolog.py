@@ -111,8 +111,9 @@ def test_xgboost_runs_without_a_training_loss_load_with_a_warning(train: Train, 
     _, scores = train(lambda: auc.fit(xt, yt, eval_set=[(xt, yt), (xv, yv)], verbose=False))
     assert sources(scores) == {"train_auc": "validation_0-auc", "val_auc": "validation_1-auc"}
     assert any("no training loss was logged" in w for w in scores.warnings)
-    result = analyze(scores)  # the engine has no rule for scores alone (yet): it says why
-    assert "no training loss was logged" in result.summary
+    result = analyze(scores)  # boosted trees are judged on their eval set alone
+    training = next(r for r in result.agent_results if r.agent_name == "TrainingArtifactsAnalyzer")
+    assert training.error_message is None
 
     regressor = xgb.XGBRegressor(n_estimators=10)  # early-stopping style: one validation set
     _, lone = train(lambda: regressor.fit(xt, xt[:, 1], eval_set=[(xv, xv[:, 1])], verbose=False))
@@ -151,3 +152,43 @@ def test_lightgbm_eval_sets(train: Train, data: Any) -> None:
         "train_loss": "training-multi_logloss",
         "val_loss": "valid_1-multi_logloss",
     }
+
+
+def _medium_codes(result: Any) -> set[str]:
+    return {
+        a.findings.code.value
+        for r in result.agent_results
+        for a in r.analysis
+        if a.findings.code is not None and a.findings.severity.rank >= 1
+    }
+
+
+def test_boosting_rules_on_real_runs(train: Train) -> None:
+    """An eta too high for 200 deep rounds on noisy labels overfits within a few rounds; a small
+    eta with early stopping on the validation set ends clean."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(900, 8))
+    y = (x[:, 0] + x[:, 1] + 1.2 * rng.normal(size=900) > 0).astype(int)
+    xt, yt, xv, yv = x[:600], y[:600], x[600:], y[600:]
+
+    hasty = xgb.XGBClassifier(n_estimators=200, learning_rate=0.5, max_depth=6)
+    _, overfit = train(lambda: hasty.fit(xt, yt, eval_set=[(xt, yt), (xv, yv)], verbose=False))
+    result = analyze(overfit)
+    assert {"overfitting", "learning_rate_too_high"} <= _medium_codes(result)
+    plan = " ".join(a.recommendations.action for a in result.agent_results[-1].analysis)
+    assert "early_stopping_rounds=" in plan and "eta" in plan and "epoch" not in plan
+
+    def careful() -> None:
+        dtrain, dval = lgb.Dataset(xt, yt), lgb.Dataset(xv, yv)
+        params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "verbose": -1}
+        lgb.train(
+            params,
+            dtrain,
+            1000,
+            valid_sets=[dval],
+            valid_names=["valid"],
+            callbacks=[lgb.early_stopping(20, verbose=False)],
+        )
+
+    _, clean = train(careful)
+    assert _medium_codes(analyze(clean)) == set()

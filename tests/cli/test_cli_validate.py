@@ -29,6 +29,8 @@ def make_bad(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_every_eval_run_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    if not EVAL.is_dir():
+        pytest.skip(f"{EVAL} is not here (the shared eval set sits beside the repository in CI)")
     runs = sorted(str(p) for p in EVAL.iterdir() if p.is_dir())
     assert len(runs) >= 30
     code, out = run_cli(["validate", "--format", "json", *runs], capsys)

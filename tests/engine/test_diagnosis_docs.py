@@ -13,7 +13,7 @@ import pytest
 from deepfix_notebook.engine import _advice, _curves, _facts, training
 from deepfix_notebook.engine._thresholds import rule_docs, threshold, thresholds
 from deepfix_notebook.engine.docs import REGENERATE, render
-from deepfix_notebook.engine.training import RULES
+from deepfix_notebook.engine.training import BOOSTING_RULES, RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "diagnosis.md"
@@ -74,9 +74,12 @@ def test_every_numeric_constant_is_declared(module: ModuleType) -> None:
 
 def test_every_training_rule_is_documented_in_its_family() -> None:
     assert {"divergence", "gradients", "stability", "convergence", "optimisation",
-                        "generalisation", "leakage", "stopping"} == FAMILIES  # fmt: skip
-    documented = {row.code for row in rule_docs() if row.family in FAMILIES}
+            "generalisation", "leakage", "stopping", "boosting"} == FAMILIES  # fmt: skip
+    networks = FAMILIES - {"boosting"}
+    documented = {row.code for row in rule_docs() if row.family in networks}
     assert documented == {rule.__name__ for rule in RULES}
+    boosted = {row.code for row in rule_docs("boosting")}
+    assert boosted == {r.__name__ for r in BOOSTING_RULES if r.__module__.endswith(".boosting")}
     for module in TRAINING_MODULES:
         for row in rule_docs(getattr(module, "FAMILY", "")):
             assert callable(getattr(module, row.code)), f"{row.code} is documented elsewhere"

@@ -29,6 +29,8 @@ def scorer() -> ModuleType:
 
 @pytest.mark.parametrize("root", [OURS, SHARED], ids=["tests-eval", "howreal"])
 def test_quality_targets(root: Path) -> None:
+    if not root.is_dir():
+        pytest.skip(f"{root} is not here (the shared eval set sits beside the repository in CI)")
     dq = scorer()
     outcomes = [dq.judge(case, Engine()) for case in dq.cases([root])]
     assert len(outcomes) >= 30

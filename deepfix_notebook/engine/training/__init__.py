@@ -1,7 +1,8 @@
 """TrainingArtifactsAnalyzer: rules over the training curves (metrics.csv) and params.
 
 Rules come in families, one module each (divergence, gradients, stability, convergence,
-optimisation, generalisation, leakage, stopping); `_analyzer` runs them in a fixed order. Every
+optimisation, generalisation, leakage, stopping; boosting for boosted trees, judged per round);
+`_analyzer` runs them in a fixed order. Every
 threshold is declared with its unit and source (`engine/_thresholds.py`), and `docs/diagnosis.md`
 is generated from those declarations. Rules judge shapes relative to each curve's own scale (see
 `_shape`), on the binned, smoothed curve (see `engine/_curves.py`), so that step-level noise is
@@ -9,6 +10,7 @@ not a signal.
 """
 
 from deepfix_notebook.engine.training._analyzer import (
+    BOOSTING_RULES,
     CONSEQUENCES,
     EARLY_WARNING_CODES,
     EARLY_WARNING_RULES,
@@ -94,6 +96,7 @@ from deepfix_notebook.engine.training.stopping import (
 __all__ = [
     "ACCURACY_GAP",
     "ACCURACY_GAP_HIGH",
+    "BOOSTING_RULES",
     "BURST_FALSE_ALARM",
     "COARSE_POINTS",
     "CONSEQUENCES",

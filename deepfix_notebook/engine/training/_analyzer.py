@@ -9,6 +9,7 @@ from deepfix_notebook.contract import AgentName, AgentResult, Analysis, ProblemC
 from deepfix_notebook.engine._agent import AgentInput
 from deepfix_notebook.engine._curves import curves
 from deepfix_notebook.engine._facts import TrainingFacts
+from deepfix_notebook.engine.training import boosting
 from deepfix_notebook.engine.training.convergence import (
     insufficient_training,
     loss_not_decreasing,
@@ -36,7 +37,8 @@ class TrainingArtifactsAnalyzer:
     def skip_reason(self, given: AgentInput) -> str | None:
         if not given.options.enable_training_analysis:
             return "Training analysis was disabled in the request options."
-        if given.bundle.metrics is None or "train_loss" not in given.curves:
+        boosted_eval = _boosted(given.bundle) and bool({"val_loss", "val_auc"} & set(given.curves))
+        if given.bundle.metrics is None or ("train_loss" not in given.curves and not boosted_eval):
             return (
                 "No training metrics (training_artifacts/metrics.csv): training analysis skipped."
             )
@@ -45,7 +47,10 @@ class TrainingArtifactsAnalyzer:
     def run(self, given: AgentInput) -> AgentResult:
         facts = TrainingFacts(given.curves, given.bundle.params, given.bundle)
         analyses: list[Analysis] = []
-        for rule in RULES:
+        rules = BOOSTING_RULES if _boosted(given.bundle) else RULES
+        if "train_loss" not in given.curves:  # boosted trees with an eval set only
+            rules = tuple(rule for rule in rules if rule in EVAL_ONLY_RULES)
+        for rule in rules:
             if rule in CONSEQUENCES and _broke_down(analyses):
                 continue  # a NaN or diverged loss explains these; saying them adds only noise
             analyses.extend(rule(facts))
@@ -74,9 +79,14 @@ def missing_metrics(facts: TrainingFacts) -> list[str]:
             "No validation metric was logged: overfitting, overtraining, plateaus and "
             "suspicious validation were not checked."
         )
-    if facts.score("train") is None and facts.score("val") is None and not facts.is_regression:
+    boosted = _boosted(facts.bundle)
+    if (
+        facts.score("train") is None
+        and facts.score("val") is None
+        and not (facts.is_regression or boosted)
+    ):
         notes.append("No accuracy was logged: underfitting was judged from the loss alone.")
-    if "grad_norm" not in facts.curves:
+    if "grad_norm" not in facts.curves and not boosted:
         notes.append("No gradient norm was logged: gradient rules were not checked.")
     if facts.learning_rate is None:
         notes.append("No learning rate was logged or given in params: LR advice is generic.")
@@ -100,6 +110,24 @@ RULES: tuple[Callable[[TrainingFacts], list[Analysis]], ...] = (
     slow_convergence,
     insufficient_training,
 )
+
+# Boosted trees: rounds, eta, tree size and early stopping instead of the network families.
+BOOSTING_RULES: tuple[Callable[[TrainingFacts], list[Analysis]], ...] = (
+    nan_loss,
+    boosting.overfitting,
+    boosting.learning_rate_too_high,
+    boosting.overtraining,
+    boosting.insufficient_training,
+    suspicious_validation,
+)
+
+# Boosting rules that need only the eval set (early stopping is often set up with one).
+EVAL_ONLY_RULES = frozenset(BOOSTING_RULES[1:5])
+
+
+def _boosted(bundle: ArtifactBundle) -> bool:
+    return bundle.params is not None and bundle.params.is_boosting
+
 
 # Rules whose findings follow from a loss that broke down (NaN or diverged for good).
 CONSEQUENCES = frozenset(
