@@ -82,7 +82,6 @@ class TrainingParams(BaseModel):
         default_factory=dict, description="recognised field -> the params key it came from"
     )
 
-
     @property
     def is_boosting(self) -> bool:
         """Gradient-boosted trees (xgboost, LightGBM, ...): rounds, not epochs."""
