@@ -87,6 +87,14 @@ BOOST_STILL_MEDIUM = declare(
     source="own choice",
     doc="... and this much is medium",
 )
+BOOST_STILL_SHARE = declare(
+    "boost_still_share",
+    0.05,
+    unit="share of the total improvement",
+    family=FAMILY,
+    source="own: half the average pace (a steady descent brings a tenth of it per tenth)",
+    doc="... or the last tenth bringing this much of the run's whole improvement is medium",
+)
 BOOST_ETA_LOW = declare(
     "boost_eta_low",
     0.02,
@@ -332,7 +340,7 @@ document(
         "boosted trees: the best round is in the last 5% and the last tenth of the rounds still "
         "lowered the eval metric ≥ 1% (learning_rate_too_low instead when eta < 0.02)"
     ),
-    severity="medium at ≥ 3%, else low",
+    severity="medium at ≥ 3%, or when that tenth brought ≥ 5% of the whole improvement; else low",
     source="xgboost/LightGBM tuning guides (more rounds with early stopping)",
 )
 
@@ -346,6 +354,8 @@ def insufficient_training(facts: TrainingFacts) -> list[Analysis]:
     gain = (before - float(rounds.values[-1])) / abs(before) if before else 0.0
     if gain < BOOST_STILL:
         return []
+    total = float(rounds.values[0]) - float(rounds.values[-1])
+    share = (before - float(rounds.values[-1])) / total if total > 0 else 0.0
     eta = facts.learning_rate
     slow = eta is not None and eta < BOOST_ETA_LOW
     more = 3 * rounds.last_round
@@ -362,7 +372,9 @@ def insufficient_training(facts: TrainingFacts) -> list[Analysis]:
                 f"{rounds.last_round} rounds and was best at the last one"
                 + (f", with eta {fmt(eta)}." if eta else ".")
             ),
-            severity=Severity.MEDIUM if gain >= BOOST_STILL_MEDIUM else Severity.LOW,
+            severity=Severity.MEDIUM
+            if gain >= BOOST_STILL_MEDIUM or share >= BOOST_STILL_SHARE
+            else Severity.LOW,
             confidence=0.7,
             metric=rounds.curve.name,
             step_range=rounds.curve.step_range(rounds.n - 1 - tenth, rounds.n - 1),
