@@ -1,11 +1,10 @@
-"""`AsyncDeepFixClient`: the asynchronous twin of `DeepFixClient` (same methods, awaited)."""
+"""The DeepFix REST client (CONTRACT.md §2, §5), written once as `AsyncDeepFixClient`;
+`DeepFixClient` (`_sync.py`) is generated from it by `scripts/generate_sync_client.py`."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Literal, Self, overload
 
@@ -32,9 +31,13 @@ Context = _wire.Context
 
 
 class AsyncDeepFixClient:
-    """`DeepFixClient` for asyncio code: the same methods and policies, as coroutines.
+    """Talks to a DeepFix server: analyse MLflow runs, follow jobs, search the knowledge base.
 
-    ``transport`` is an async httpx transport; ``sleep`` an async function.
+    Failed requests are retried per ``retry`` (408/429/5xx and network errors), jobs are polled
+    per ``poll``. ``transport`` is httpx's transport (e.g. ``httpx.MockTransport``); ``sleep`` and
+    ``clock`` are the waiting and time source of retries and polling. ``server_url`` is seed
+    001's name for ``base_url``. `AsyncDeepFixClient` and `DeepFixClient` have the same methods
+    and policies; the first awaits them.
     """
 
     def __init__(
@@ -49,12 +52,14 @@ class AsyncDeepFixClient:
         poll: PollingConfig | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         server_url: str | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: _wire.AsyncSleep = _wire.asleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         url = base_url if base_url is not None else server_url
         if url is None:
-            raise TypeError("AsyncDeepFixClient needs the server's URL, e.g. http://localhost:8000")
+            raise TypeError(
+                f"{type(self).__name__} needs the server's URL, e.g. http://localhost:8000"
+            )
         self.base_url = _wire.normalize_base_url(url)
         self.timeout = timeout
         self.retry = retry or RetryConfig()
@@ -70,7 +75,7 @@ class AsyncDeepFixClient:
         )
 
     def __repr__(self) -> str:
-        return f"AsyncDeepFixClient({self.base_url!r})"
+        return f"{type(self).__name__}({self.base_url!r})"
 
     # ------------------------------------------------------------------ analysis
 
@@ -268,9 +273,7 @@ class AsyncDeepFixClient:
         while True:
             status = await self.get_status(request_id, correlation_id=cid)
             if on_status is not None:
-                outcome = on_status(status)
-                if inspect.isawaitable(outcome):
-                    await outcome
+                await _wire.anotify(on_status, status)
             if status.status in _wire.TERMINAL_STATES:
                 # A failed job answers its stored error: sending again would not change it.
                 retry = status.status is not JobState.FAILED
@@ -319,10 +322,6 @@ class AsyncDeepFixClient:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
-
-    async def close(self) -> None:
-        """Same as `aclose`."""
-        await self.aclose()
 
     async def __aenter__(self) -> Self:
         return self

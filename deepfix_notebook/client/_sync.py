@@ -1,4 +1,6 @@
-"""`DeepFixClient`: the synchronous client of the DeepFix REST API (CONTRACT.md §2, §5)."""
+# Generated from _async.py by scripts/generate_sync_client.py: edit _async.py instead.
+"""The DeepFix REST client (CONTRACT.md §2, §5), written once as `AsyncDeepFixClient`;
+`DeepFixClient` (`_sync.py`) is generated from it by `scripts/generate_sync_client.py`."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ class DeepFixClient:
     Failed requests are retried per ``retry`` (408/429/5xx and network errors), jobs are polled
     per ``poll``. ``transport`` is httpx's transport (e.g. ``httpx.MockTransport``); ``sleep`` and
     ``clock`` are the waiting and time source of retries and polling. ``server_url`` is seed
-    001's name for ``base_url``.
+    001's name for ``base_url``. `AsyncDeepFixClient` and `DeepFixClient` have the same methods
+    and policies; the first awaits them.
     """
 
     def __init__(
@@ -50,12 +53,14 @@ class DeepFixClient:
         poll: PollingConfig | None = None,
         transport: httpx.BaseTransport | None = None,
         server_url: str | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: _wire.Sleep = _wire.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         url = base_url if base_url is not None else server_url
         if url is None:
-            raise TypeError("DeepFixClient needs the server's URL, e.g. http://localhost:8000")
+            raise TypeError(
+                f"{type(self).__name__} needs the server's URL, e.g. http://localhost:8000"
+            )
         self.base_url = _wire.normalize_base_url(url)
         self.timeout = timeout
         self.retry = retry or RetryConfig()
@@ -71,7 +76,7 @@ class DeepFixClient:
         )
 
     def __repr__(self) -> str:
-        return f"DeepFixClient({self.base_url!r})"
+        return f"{type(self).__name__}({self.base_url!r})"
 
     # ------------------------------------------------------------------ analysis
 
@@ -269,7 +274,7 @@ class DeepFixClient:
         while True:
             status = self.get_status(request_id, correlation_id=cid)
             if on_status is not None:
-                on_status(status)
+                _wire.notify(on_status, status)
             if status.status in _wire.TERMINAL_STATES:
                 # A failed job answers its stored error: sending again would not change it.
                 retry = status.status is not JobState.FAILED

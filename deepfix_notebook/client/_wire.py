@@ -3,11 +3,14 @@ answers and errors, correlation ids, and the tenacity settings of the retry poli
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import logging
+import time
 import uuid
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -30,6 +33,7 @@ from deepfix_notebook.contract import (
     ErrorCode,
     ErrorResponse,
     JobState,
+    JobStatus,
     KnowledgeQuery,
 )
 
@@ -60,6 +64,24 @@ Context = AnalysisContext | Mapping[str, Any] | None
 
 
 # --------------------------------------------------------------------------- requests
+
+
+AsyncSleep = Callable[[float], Awaitable[None]]
+Sleep = Callable[[float], None]
+asleep = asyncio.sleep  # the clients' default waits: unasync maps the first to the second
+sleep = time.sleep
+
+
+async def anotify(callback: Callable[[JobStatus], object], status: JobStatus) -> None:
+    """Call an ``on_status`` callback, awaiting what it returns when that is awaitable."""
+    outcome = callback(status)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+def notify(callback: Callable[[JobStatus], object], status: JobStatus) -> None:
+    """Call an ``on_status`` callback."""
+    callback(status)
 
 
 def normalize_base_url(url: str) -> str:
