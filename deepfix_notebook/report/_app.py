@@ -12,7 +12,7 @@ from deepfix_notebook.report._compare import ComparePage
 from deepfix_notebook.report._knowledge import KnowledgePage
 from deepfix_notebook.report._notices import Notices
 from deepfix_notebook.report._overview import AFTER_PAINT_S, OverviewPage
-from deepfix_notebook.report._run import RunPage
+from deepfix_notebook.report._run import RunPage, sync_url
 from deepfix_notebook.report._store import RunStore
 from deepfix_notebook.views.panels import html_pane
 
@@ -68,6 +68,7 @@ class ReportApp:
         header = html_pane(
             _header_html(store, backend), sizing_mode="stretch_width", css_classes=["deepfix-head"]
         )
+        self.tabs.param.watch(self._page_shown, "active")
         self.view = pn.Column(
             header,
             self.notices.view,
@@ -91,6 +92,11 @@ class ReportApp:
         await asyncio.gather(
             self.check_backend(), self.overview.fill_health(after_paint=AFTER_PAINT_S)
         )
+
+    def _page_shown(self, event: object) -> None:
+        page = PAGES[self.tabs.active]
+        run = self.run.run_id if page == "run" and self.run.run_id else ""
+        sync_url(page=page, run=run)
 
     async def check_backend(self) -> None:
         problem = await asyncio.to_thread(backend_problem, self.backend)

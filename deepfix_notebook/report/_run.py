@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from deepfix_notebook.contract import ErrorCode
 from deepfix_notebook.report._backend import AnalysisFailed, run_analysis
 from deepfix_notebook.report._notices import Notices
 from deepfix_notebook.report._store import RunDetails, RunStore
@@ -75,6 +76,11 @@ class RunPage:
             self.picker.options = {**self.picker.options, run_id: run_id}
         if self.picker.value != run_id:
             self.picker.value = run_id
+        sync_url(page="run", run=run_id)
+        if not refresh:  # what the page says while the run is read, not "Choose a run"
+            self.header.object = ""
+            self.body.objects = [notice(f"Loading run {run_id}…", "info")]
+            self.analyze_button.disabled = True
         self.body.loading = True
         try:
             details = await asyncio.to_thread(self.store.details, run_id, refresh=refresh)
@@ -85,6 +91,18 @@ class RunPage:
 
     def render(self, details: RunDetails) -> None:
         self.details = details
+        if details.error_code is ErrorCode.RUN_NOT_FOUND:
+            self.header.object = ""
+            self.body.objects = [
+                notice(
+                    f"Run {details.run_id} was not found in {self.store.tracking_uri}. Check the "
+                    "id, or open the report on the store that holds the run: deepfix report "
+                    "--tracking-uri URI.",
+                    "error",
+                )
+            ]
+            self.analyze_button.disabled = True
+            return
         summary = self.store.summary(details.run_id)
         self.header.object = run_header(details, summary)
         parts = run_parts(
@@ -152,6 +170,15 @@ class RunPage:
                 await self.show(run_id)
 
             pn.state.execute(show)
+
+
+def sync_url(**query: str) -> None:
+    """Put ``query`` in the page's URL (``?page=run&run=ID``), so a view can be shared and
+    reloaded; nothing outside a served session (the static export, tests)."""
+    import panel as pn
+
+    if pn.state.location is not None:
+        pn.state.location.update_query(**query)  # type: ignore[arg-type]  # panel types kwargs as Mapping
 
 
 def run_header(details: RunDetails, summary: RunSummary | None) -> str:

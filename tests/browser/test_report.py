@@ -184,6 +184,29 @@ def test_opening_a_run_shows_findings_and_annotated_curves(
     _no_errors(browser_page)
 
 
+def test_the_url_follows_the_pages_and_the_run_shown(
+    report: ReportServer, store: Seeded, browser_page: Any, shots: Path
+) -> None:
+    page = browser_page.page
+    page.goto(report.url)
+    _run_cell(page, "overfitting").click(timeout=UI_TIMEOUT_MS)
+    page.get_by_text("DeepFix analysis of").wait_for(timeout=UI_TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(f"run={store.ids['overfitting']}"), timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_text("Choose a run on the Overview page")).to_have_count(0)
+    _tab(page, "Knowledge").click()
+    expect(page).to_have_url(re.compile("page=knowledge"), timeout=UI_TIMEOUT_MS)
+    page.reload()  # the shared link opens the same page
+    expect(page.locator(".bk-tab.bk-active")).to_have_text("Knowledge", timeout=UI_TIMEOUT_MS)
+    unknown = "0" * 32
+    page.goto(f"{report.url}?run={unknown}")
+    expect(page.get_by_text(f"Run {unknown} was not found in")).to_have_count(
+        1, timeout=UI_TIMEOUT_MS
+    )
+    expect(page.get_by_text("Metrics per step or epoch")).to_have_count(0)
+    _shot(page, shots, "run-not-found")
+    _no_errors(browser_page)
+
+
 def test_a_link_to_a_run_draws_its_curves_once_plotly_arrives(
     report: ReportServer, store: Seeded, browser_page: Any
 ) -> None:
