@@ -407,3 +407,18 @@ def test_a_flat_loss_with_noisy_batch_accuracy_is_not_learning() -> None:
     acc[0], acc[-1] = 0.1875, 0.28125  # single batches at either end differ by 9 points
     columns = {"step": np.arange(1, n + 1) * 10, "train_loss": loss, "train_accuracy": acc}
     assert "loss_not_decreasing" in codes(analyze(columns))
+
+
+def test_a_run_whose_loss_became_nan_gets_no_leakage_verdict() -> None:
+    n = 30
+    train = list(decay(n, 1.1, 0.4))
+    train[12:] = [float("nan")] * (n - 12)  # a list keeps NaN as a logged value
+    acc = np.r_[np.linspace(0.4, 0.8, 12), np.full(n - 12, 0.33)]  # NaN weights: chance
+    columns = {
+        "epoch": list(range(n)),
+        "train_loss": train,
+        "train_accuracy": acc,
+        "val_accuracy": np.r_[np.linspace(0.45, 0.85, 12), np.full(n - 12, 0.6)],
+    }
+    found = codes(analyze(columns), at_least=0)
+    assert "nan_loss" in found and "suspicious_validation" not in found

@@ -130,8 +130,17 @@ def _boosted(bundle: ArtifactBundle) -> bool:
 
 
 # Rules whose findings follow from a loss that broke down (NaN or diverged for good).
+# (Once the loss is NaN, train and validation metrics no longer compare: no leakage verdict.)
 CONSEQUENCES = frozenset(
-    {loss_not_decreasing, plateau, overtraining, slow_convergence, underfitting, unstable_training}
+    {
+        loss_not_decreasing,
+        plateau,
+        overtraining,
+        slow_convergence,
+        underfitting,
+        unstable_training,
+        suspicious_validation,
+    }
 )
 
 # Rules that judge a run while it trains: each fires on something that already happened (a NaN,
