@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from deepfix_notebook._version import __version__
 
 if TYPE_CHECKING:
-    from deepfix_notebook._api import analyze, ask, connect
+    from deepfix_notebook._api import analyze, ask, connect, sweep
     from deepfix_notebook.artifacts import (
         ArtifactBundle,
         ArtifactError,
@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "load_run": "deepfix_notebook.artifacts",
     "log_run": "deepfix_notebook.artifacts",
     "save_analysis": "deepfix_notebook.artifacts",
+    "sweep": "deepfix_notebook._api",
     "track": "deepfix_notebook.training",
     "unload_ipython_extension": "deepfix_notebook.notebook",
 }

@@ -1,15 +1,15 @@
-"""The package's verbs: `connect` to a backend, `analyze` a run, `ask` the knowledge base."""
+"""The package's verbs: `connect` to a backend, `analyze` a run, `sweep` an experiment, `ask`
+the knowledge base."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from deepfix_notebook.artifacts import ArtifactBundle
     from deepfix_notebook.backends import AnalysisBackend
-    from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
+    from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse, SweepResult
+    from deepfix_notebook.sweeps import Progress
 
 
 def connect(
@@ -57,9 +57,10 @@ def current_backend() -> AnalysisBackend:
 
 
 def analyze(
-    source: Any,
+    source: Any = None,
     *,
     tracking_uri: str | None = None,
+    experiment: str | None = None,
     focus: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
     dataset: Mapping[str, Any] | None = None,
@@ -72,26 +73,33 @@ def analyze(
 ) -> AnalysisResult:
     """Diagnose a run and return the contract's `AnalysisResult`.
 
-    ``source`` is a run directory, an MLflow run id (read from ``tracking_uri`` alone when
-    given, else looked for in `connect`'s store, MLflow's configured and working-directory
-    stores, then DeepFix's local store), a pandas DataFrame of metrics (``params``/``dataset``
-    dicts optional), or an `ArtifactBundle`. ``focus`` takes optimization-focus names (e.g.
-    ``"overfitting"``). Connected to a server, a run id goes to the server, which reads the run
-    from its store (this process need not reach MLflow).
+    ``source`` is an MLflow run id, ``runs:/ID`` or run name (unique in the store, or in
+    ``experiment``), an ``mlflow.ActiveRun`` or ``mlflow.entities.Run``, a run from `track` or
+    `DeepFixCallback`, a run directory, a pandas DataFrame of metrics (``params``/``dataset``
+    dicts and ``run_id`` optional), or an `ArtifactBundle`; None: the last run of this process
+    (`deepfix_notebook.artifacts.run_ref`). An MLflow run is read from ``tracking_uri`` alone
+    when given, else looked for in `connect`'s store, MLflow's configured and working-directory
+    stores, then DeepFix's local store. ``focus`` takes optimization-focus names (e.g.
+    ``"overfitting"``). Connected to a server, an MLflow run is sent by reference and the
+    server reads it from its store (this process need not reach MLflow).
 
     In a DataFrame, NaN is both "not logged" and "the value was NaN": the NaN cells that end a
     metric's column (longer than its usual gaps) are read as values, so a loss that broke down
     is found; other NaN cells are gaps (`deepfix_notebook.artifacts.bundle_from_memory`).
     """
+    from deepfix_notebook.artifacts import run_ref
     from deepfix_notebook.contract import AnalysisContext, AnalysisOptions
 
     backend = current_backend()
-    if _read_by_backend(backend, source, tracking_uri):
-        bundle: Any = source  # a server reads the run from its own store, never this process
-    else:
-        bundle = load_source(
-            source, tracking_uri=tracking_uri, params=params, dataset=dataset, run_id=run_id
-        )
+    ref = run_ref(
+        source,
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        connected=backend.tracking_uri,
+        params=params,
+        dataset=dataset,
+        run_id=run_id,
+    )
     options = AnalysisOptions.model_validate(
         {
             "enable_training_analysis": enable_training_analysis,
@@ -101,38 +109,48 @@ def analyze(
             "max_analysis_time": max_analysis_time,
         }
     )
-    return backend.analyze(bundle, options, AnalysisContext.model_validate(dict(context or {})))
+    return backend.analyze(ref, options, AnalysisContext.model_validate(dict(context or {})))
 
 
-def _read_by_backend(backend: AnalysisBackend, source: Any, tracking_uri: str | None) -> bool:
-    """Whether ``source`` is a run id for a backend that reads runs itself (a server): one
-    without ``load``, given a string that is no path here and no other store."""
-    if hasattr(backend, "load") or not isinstance(source, str) or tracking_uri is not None:
-        return False
-    text = source.strip()
-    return text.startswith("runs:/") or not (Path(text).expanduser().exists() or "/" in text)
-
-
-def load_source(
-    source: Any,
+def sweep(
+    experiment: str,
     *,
     tracking_uri: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    dataset: Mapping[str, Any] | None = None,
-    run_id: str | None = None,
-) -> ArtifactBundle:
-    """The bundle for any source `analyze` accepts."""
-    from deepfix_notebook.artifacts import ArtifactBundle, bundle_from_memory, load_run
+    filter: str = "",
+    max_runs: int | None = None,
+    save: bool = False,
+    reuse: bool = True,
+    workers: int | None = None,
+    on_progress: Progress | None = None,
+) -> SweepResult:
+    """Triage every run of an MLflow experiment: each run's health, the problem counts, the
+    hyperparameter splits that go with each problem, and the best clean runs.
 
-    if isinstance(source, ArtifactBundle):
-        return source
-    if isinstance(source, str | Path):
-        bundle = load_run(source, tracking_uri=tracking_uri, connected=_backend_tracking_uri())
-        if run_id:
-            bundle.run_id = run_id
-        return bundle
-    return bundle_from_memory(
-        source, params=params, dataset=dataset, run_id=run_id, source="DataFrame"
+    ``filter`` is MLflow's search syntax (``"params.optimizer = 'adam'"``); ``max_runs`` keeps
+    the newest runs. A run's logged analysis (``deepfix/analysis.json``) is reused while it is
+    newer than the run's last metric (``reuse=False`` analyses every run again); ``save``
+    writes the new analyses back. ``workers`` processes analyse the runs (default: the CPUs);
+    ``on_progress(done, total)`` is called as runs finish. Runs are read from ``tracking_uri``
+    alone when given, else from the first candidate store that has the experiment, and
+    analysed with the embedded engine; connected to a DeepFix server that reads that store,
+    each run is a job of the server (its workers scale the sweep). Raises `ArtifactError` when
+    the experiment (the error lists the experiments there are) or the store cannot be read, or
+    the filter is not valid.
+    """
+    from deepfix_notebook.sweeps import run_sweep
+
+    backend = current_backend()
+    return run_sweep(
+        experiment,
+        tracking_uri=tracking_uri,
+        filter_string=filter,
+        max_runs=max_runs,
+        save=save,
+        reuse=reuse,
+        workers=workers,
+        on_progress=on_progress,
+        connected=backend.tracking_uri,
+        backend=backend,
     )
 
 
@@ -144,7 +162,7 @@ def ask(
     max_results: int = 5,
     min_confidence: float = 0.7,
 ) -> KnowledgeResponse:
-    """Search the knowledge base (offline, in-process)."""
+    """Search the knowledge base, with the current backend (`connect`)."""
     from deepfix_notebook.contract import KnowledgeQuery
 
     request = KnowledgeQuery(
@@ -155,9 +173,3 @@ def ask(
         min_confidence=min_confidence,
     )
     return current_backend().query_knowledge(request)
-
-
-def _backend_tracking_uri() -> str | None:
-    from deepfix_notebook.backends import tracking_uri
-
-    return tracking_uri()

@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyze.set_defaults(handler=_analyze)
 
+    from deepfix_notebook._cli_sweep import add_sweep_command
+
+    add_sweep_command(commands)
+
     ask = commands.add_parser(
         "ask",
         help="search the knowledge base",

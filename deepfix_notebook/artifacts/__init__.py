@@ -1,11 +1,13 @@
 """Reading, validating, normalising and writing a run's artifacts (CONTRACT.md §1).
 
-``load_run(source)`` gives an `ArtifactBundle` from a directory or an MLflow run; a broken rule
+``run_ref(source)`` says which run the user means (`RunRef`), parsed once; ``load_run(source)``
+gives its `ArtifactBundle`, from a directory or an MLflow run; a broken rule
 raises `ArtifactError` with a contract error code, soft problems land in ``bundle.warnings``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -41,6 +43,7 @@ from deepfix_notebook.artifacts._names import (
 )
 from deepfix_notebook.artifacts._params import TrainingParams
 from deepfix_notebook.artifacts._run_id import is_run_id, parse_run_id
+from deepfix_notebook.artifacts._run_ref import RunRef, last_run, remember_run, run_ref
 from deepfix_notebook.artifacts._store import (
     Store,
     candidate_stores,
@@ -52,6 +55,7 @@ from deepfix_notebook.artifacts._writer import write_analysis, write_run
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts._mlflow import RunSummary
+    from deepfix_notebook.artifacts._mlflow_sweep import ExperimentRun
     from deepfix_notebook.contract import AnalysisResult
 
 __all__ = [
@@ -74,6 +78,7 @@ __all__ = [
     "PpsChange",
     "PredictivePower",
     "PropertyOutliers",
+    "RunRef",
     "SampleShare",
     "Store",
     "TrainingParams",
@@ -83,22 +88,30 @@ __all__ = [
     "canonical_name",
     "canonical_names",
     "deepfix_home",
+    "experiment_runs",
     "find_runs",
     "higher_is_better",
     "is_run_id",
+    "last_run",
     "list_runs",
     "load_directory",
     "load_mlflow_analysis",
     "load_mlflow_run",
     "load_run",
     "log_run",
+    "logged_analyses",
+    "metric_histories",
     "parse_run_id",
     "read_checks",
     "read_metrics_csv",
     "redact_uri",
+    "remember_run",
     "resolve_tracking_uri",
+    "run_bundle",
     "run_by_name",
+    "run_ref",
     "save_analysis",
+    "write_analyses",
     "write_analysis",
     "write_run",
 ]
@@ -122,11 +135,19 @@ def list_runs(
     return runs(tracking_uri, experiment=experiment, limit=limit)
 
 
-def load_mlflow_run(run_id: str, tracking_uri: str | None = None) -> ArtifactBundle:
-    """Load a run from MLflow (see `load_run`); imports mlflow on first call."""
+def load_mlflow_run(
+    run_id: str,
+    tracking_uri: str | None = None,
+    *,
+    artifact_guard: Callable[[str], None] | None = None,
+    max_bytes: int | None = None,
+) -> ArtifactBundle:
+    """Load a run from MLflow (see `load_run`); ``artifact_guard`` may refuse the run's artifact
+    location before it is contacted, ``max_bytes`` bounds the files read (see
+    `_mlflow.load_mlflow_run`). Imports mlflow on first call."""
     from deepfix_notebook.artifacts._mlflow import load_mlflow_run as load
 
-    return load(run_id, tracking_uri)
+    return load(run_id, tracking_uri, artifact_guard=artifact_guard, max_bytes=max_bytes)
 
 
 def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> AnalysisResult | None:
@@ -165,3 +186,59 @@ def run_by_name(
     from deepfix_notebook.artifacts._mlflow import run_by_name as find
 
     return find(run_name, experiment=experiment, tracking_uri=tracking_uri, connected=connected)
+
+
+def experiment_runs(
+    experiment: str,
+    tracking_uri: str | None = None,
+    *,
+    filter_string: str = "",
+    max_runs: int | None = None,
+    connected: str | None = None,
+) -> tuple[str, list[ExperimentRun]]:
+    """The runs of an experiment for a sweep, paged, and the store's URI (see
+    `_mlflow_sweep.experiment_runs`). Imports mlflow on first call."""
+    from deepfix_notebook.artifacts._mlflow_sweep import experiment_runs as runs
+
+    return runs(
+        experiment,
+        tracking_uri,
+        filter_string=filter_string,
+        max_runs=max_runs,
+        connected=connected,
+    )
+
+
+def metric_histories(
+    tracking_uri: str, runs: Sequence[ExperimentRun]
+) -> dict[str, tuple[MetricsTable, list[str]]]:
+    """Metric histories of many runs, in bulk (see `_mlflow_sweep.metric_histories`)."""
+    from deepfix_notebook.artifacts._mlflow_sweep import metric_histories as histories
+
+    return histories(tracking_uri, runs)
+
+
+def run_bundle(
+    run: ExperimentRun, tracking_uri: str, history: tuple[MetricsTable, list[str]] | None
+) -> ArtifactBundle:
+    """The bundle of one listed run (see `_mlflow_sweep.run_bundle`)."""
+    from deepfix_notebook.artifacts._mlflow_sweep import run_bundle as bundle
+
+    return bundle(run, tracking_uri, history)
+
+
+def logged_analyses(tracking_uri: str, runs: Sequence[ExperimentRun]) -> dict[str, str]:
+    """Run id -> text of its ``deepfix/analysis.json`` (see `_mlflow_sweep.logged_analyses`)."""
+    from deepfix_notebook.artifacts._mlflow_sweep import logged_analyses as read
+
+    return read(tracking_uri, runs)
+
+
+def write_analyses(
+    tracking_uri: str, documents: Sequence[tuple[ExperimentRun, str]]
+) -> dict[str, str]:
+    """Write analyses back to many runs; run id -> reason for those that failed (see
+    `_mlflow_sweep.write_analyses`)."""
+    from deepfix_notebook.artifacts._mlflow_sweep import write_analyses as write
+
+    return write(tracking_uri, documents)

@@ -19,6 +19,7 @@ class ArtifactBundle:
 
     source: str
     run_id: str | None = None
+    run_name: str | None = None  # the tracking store's name for the run, where it has one
     tracking_uri: str | None = None
     metrics: MetricsTable | None = None
     params: TrainingParams | None = None

@@ -13,7 +13,8 @@ from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._dataset import DatasetInfo
 from deepfix_notebook.artifacts._directory import load_directory
 from deepfix_notebook.artifacts._names import canonical_name
-from deepfix_notebook.artifacts._run_id import RUNS_PREFIX, parse_run_id
+from deepfix_notebook.artifacts._run_ref import RunRef, remember_run, run_ref
+from deepfix_notebook.artifacts._store import resolve_tracking_uri
 from deepfix_notebook.artifacts._table import MetricsTable
 from deepfix_notebook.artifacts._writer import MetricsLike, analysis_json, write_analysis, write_run
 
@@ -22,29 +23,23 @@ if TYPE_CHECKING:
 
 
 def load_run(
-    source: str | Path, *, tracking_uri: str | None = None, connected: str | None = None
+    source: Any, *, tracking_uri: str | None = None, connected: str | None = None
 ) -> ArtifactBundle:
-    """Load a run from a directory, or from MLflow when ``source`` is not an existing path.
+    """The bundle of a run: anything `run_ref` accepts (a run directory, an MLflow run id,
+    ``runs:/ID`` or run name, an MLflow run object, a `RunRef`, a DataFrame, a bundle).
 
-    ``runs:/ID`` is always an MLflow run id, never a path (anything else after ``runs:/`` is a
-    ``VALIDATION_ERROR``). An MLflow run is read from ``tracking_uri`` alone when given, else
-    looked for in every candidate store, ``connected`` (`connect`'s store) first
-    (`candidate_stores`).
+    An MLflow run is read from ``tracking_uri`` alone when given, else looked for in every
+    candidate store, ``connected`` (`connect`'s store) first (`candidate_stores`).
     """
-    if isinstance(source, str) and source.strip().startswith(RUNS_PREFIX):
-        from deepfix_notebook.artifacts._mlflow import load_mlflow_run
-
-        return load_mlflow_run(parse_run_id(source), tracking_uri, connected=connected)
-    path = Path(source).expanduser()
-    if (
-        isinstance(source, Path)
-        or path.exists()
-        or (tracking_uri is None and _looks_like_path(source))
-    ):
-        return load_directory(path)
+    ref = run_ref(source, tracking_uri=tracking_uri, connected=connected)
+    if ref.bundle is not None:
+        return ref.bundle
+    if ref.path is not None:
+        return load_directory(ref.path)
+    assert ref.run_id is not None
     from deepfix_notebook.artifacts._mlflow import load_mlflow_run
 
-    return load_mlflow_run(str(source), tracking_uri, connected=connected)
+    return load_mlflow_run(ref.run_id, ref.tracking_uri, connected=connected)
 
 
 def log_run(
@@ -67,6 +62,7 @@ def log_run(
     """
     from deepfix_notebook.artifacts._mlflow import log_artifacts
 
+    uri = resolve_tracking_uri(tracking_uri)
     with tempfile.TemporaryDirectory(prefix="deepfix-log-") as tmp:
         write_run(
             tmp,
@@ -76,16 +72,18 @@ def log_run(
             statistics=statistics,
             deepchecks=deepchecks,
         )
-        return log_artifacts(
+        run_id = log_artifacts(
             tmp,
             run_id=run_id,
-            tracking_uri=tracking_uri,
+            tracking_uri=uri,
             experiment=experiment,
             run_name=run_name,
             params=params,
             summary_metrics=_last_values(metrics),
             status=status,
         )
+    remember_run(RunRef(run_id=run_id, tracking_uri=uri))
+    return run_id
 
 
 def save_analysis(
@@ -101,11 +99,6 @@ def save_analysis(
 
     log_text(result.run_id, analysis_json(result), "deepfix/analysis.json", tracking_uri)
     return f"runs:/{result.run_id}/deepfix/analysis.json"
-
-
-def _looks_like_path(source: str | Path) -> bool:
-    text = str(source)
-    return "/" in text or "\\" in text or text.startswith((".", "~"))
 
 
 def _last_values(metrics: MetricsLike) -> dict[str, tuple[float, int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,7 +22,7 @@ from deepfix_notebook.artifacts import _layout as layout
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._directory import read_root
 from deepfix_notebook.artifacts._errors import ArtifactError, invalid
-from deepfix_notebook.artifacts._mlflow_reading import check_location, reading
+from deepfix_notebook.artifacts._mlflow_reading import check_location, check_size, reading
 from deepfix_notebook.artifacts._mlflow_runs import RunSummary as RunSummary
 from deepfix_notebook.artifacts._mlflow_runs import find_run as find_run
 from deepfix_notebook.artifacts._mlflow_runs import find_runs as find_runs
@@ -50,21 +50,37 @@ MAX_ARTIFACT_DEPTH = 8  # folders below a layout folder that are still listed
 
 
 def load_mlflow_run(
-    run_id: str, tracking_uri: str | None = None, *, connected: str | None = None
+    run_id: str,
+    tracking_uri: str | None = None,
+    *,
+    connected: str | None = None,
+    artifact_guard: Callable[[str], None] | None = None,
+    max_bytes: int | None = None,
 ) -> ArtifactBundle:
     """Download a run's artifacts into a temporary directory (always removed) and read them.
 
     With no ``metrics.csv`` the run's MLflow metric history is used; with no ``params.yaml``, its
     MLflow params. Without ``tracking_uri`` the run is looked for in every candidate store
     (`candidate_stores`; ``connected`` is `connect`'s), and a warning says where it was found
-    when that was not the first.
+    when that was not the first. ``artifact_guard`` is given the run's artifact location before
+    anything is read from it, and raises `ArtifactError` to refuse it (a server's allowlist).
+    Layout files larger than ``max_bytes`` together are ``PAYLOAD_TOO_LARGE``, refused from the
+    listing's sizes before any download when MLflow gives them.
     """
     client, run, uri, found_elsewhere = find_run(run_id, tracking_uri, connected=connected)
+    if artifact_guard is not None:
+        check_location(run.info.artifact_uri)  # unreadable in any case: say that first
+        artifact_guard(run.info.artifact_uri)
     with tempfile.TemporaryDirectory(prefix="deepfix-run-") as tmp:
         root = Path(tmp)
-        files = _download_layout(_RunArtifacts(run.info.artifact_uri, uri), run_id, root, uri)
+        source = _RunArtifacts(run.info.artifact_uri, uri)
+        files = _download_layout(source, run_id, root, uri, max_bytes=max_bytes)
         bundle = ArtifactBundle(
-            source=f"runs:/{run_id}", run_id=run_id, tracking_uri=uri, files=files
+            source=f"runs:/{run_id}",
+            run_id=run_id,
+            run_name=getattr(run.info, "run_name", None) or None,
+            tracking_uri=uri,
+            files=files,
         )
         bundle.warnings.extend(found_elsewhere)
         has_history = any(not is_ignored(key) for key in run.data.metrics)
@@ -297,7 +313,7 @@ def _walk(
     budget: list[int],
     uri: str,
     depth: int = 0,
-) -> Iterator[str]:
+) -> Iterator[Any]:
     with reading(path or "", uri):
         entries = client.list_artifacts(run_id, path)
     for entry in entries:
@@ -309,27 +325,33 @@ def _walk(
             if depth < MAX_ARTIFACT_DEPTH:
                 yield from _walk(client, run_id, entry.path, budget, uri, depth + 1)
         else:
-            yield entry.path
+            yield entry
 
 
-def _download_layout(client: _ArtifactSource, run_id: str, root: Path, uri: str) -> tuple[str, ...]:
+def _download_layout(
+    client: _ArtifactSource, run_id: str, root: Path, uri: str, *, max_bytes: int | None = None
+) -> tuple[str, ...]:
     """Fetch the files of the layout, and no others, refusing any path that leaves ``root``.
 
     A file MLflow refuses to serve (a link out of the run's artifacts, a pipe) is
-    ``ARTIFACT_INVALID`` naming it; an MLflow that does not answer, ``MLFLOW_CONNECTION_ERROR``.
+    ``ARTIFACT_INVALID`` naming it; an MLflow that does not answer, ``MLFLOW_CONNECTION_ERROR``;
+    files larger than ``max_bytes`` together, ``PAYLOAD_TOO_LARGE``.
     """
-    wanted: list[str] = []
+    entries: list[Any] = []
     budget = [MAX_ARTIFACT_FILES]
     with reading("", uri):
         top = client.list_artifacts(run_id)
     for entry in top:
         if entry.is_dir and entry.path in layout.KNOWN_DIRS:
-            wanted.extend(_walk(client, run_id, entry.path, budget, uri))
+            entries.extend(_walk(client, run_id, entry.path, budget, uri))
         elif entry.path in layout.KNOWN_FILES:
-            wanted.append(entry.path)
+            entries.append(entry)
+    wanted = {
+        e.path: getattr(e, "file_size", None) for e in entries if e.path in layout.KNOWN_FILES
+    }
+    if max_bytes is not None:
+        check_size({path: size for path, size in wanted.items() if size is not None}, max_bytes)
     for path in wanted:
-        if path not in layout.KNOWN_FILES:
-            continue
         relative = layout.safe_relative(path, file=path)
         target = layout.inside(root, relative, file=path)
         # MLflow puts a single downloaded file at <dst>/<basename>: download into its folder.
@@ -338,7 +360,10 @@ def _download_layout(client: _ArtifactSource, run_id: str, root: Path, uri: str)
             local = Path(client.download_artifacts(run_id, path, str(target.parent))).resolve()
         if local != target:
             raise invalid(f"{path} was not downloaded where expected.", file=path)
-    return tuple(name for name in layout.KNOWN_FILES if (root / name).is_file())
+    files = tuple(name for name in layout.KNOWN_FILES if (root / name).is_file())
+    if max_bytes is not None:  # sizes the listing did not give
+        check_size({name: (root / name).stat().st_size for name in files}, max_bytes)
+    return files
 
 
 def _metric_history(

@@ -44,15 +44,40 @@ def check_location(artifact_uri: str) -> None:
         )
 
 
+def check_size(sizes: dict[str, int], max_bytes: int) -> None:
+    """``PAYLOAD_TOO_LARGE`` when the layout files of ``sizes`` (bytes) exceed ``max_bytes``."""
+    total = sum(sizes.values())
+    if total <= max_bytes:
+        return
+    largest = max(sizes, key=lambda name: sizes[name])
+    raise ArtifactError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        f"The run's artifacts are {total:,} bytes ({largest}: {sizes[largest]:,}), more than "
+        f"the {max_bytes:,} bytes allowed; log fewer rows (e.g. every Nth step) or raise the "
+        "limit.",
+        file=largest,
+        details={"total_bytes": total, "max_bytes": max_bytes, "sizes": sizes},
+    )
+
+
 @contextmanager
 def reading(path: str, uri: str) -> Iterator[None]:
     """Turn MLflow's errors while listing or fetching artifact ``path`` ("" for the root)
     into `ArtifactError`: the artifact's problems name it, MLflow's are a connection error."""
     from mlflow.exceptions import MlflowException
     from requests import HTTPError
+    from requests.exceptions import JSONDecodeError
 
     try:
         yield
+    except JSONDecodeError as exc:  # a redirect (not followed on a server), or not MLflow
+        raise invalid(
+            f"The run's artifact location did not answer with MLflow's listing of "
+            f"{path or 'its artifacts'}: it redirects (redirects are not followed) or is not "
+            f"an MLflow artifacts route ({_ROUTE_SHOWN}). Point the experiment at the final URL.",
+            file=path or "the run's artifacts",
+            field="artifact_location",
+        ) from exc
     except shutil.SpecialFileError as exc:  # a FIFO or device: copying it would block
         raise invalid(f"{path} is not a regular file. {_REGULAR_FILES_ONLY}", file=path) from exc
     except MlflowException as exc:

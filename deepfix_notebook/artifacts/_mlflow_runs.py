@@ -3,6 +3,7 @@ runs by name or experiment, the newest runs of a store."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -300,3 +301,19 @@ def _summary(run: Any, experiments: Mapping[str, str]) -> RunSummary:
 
 def _time(milliseconds: int | None) -> datetime | None:
     return datetime.fromtimestamp(milliseconds / 1000, tz=UTC) if milliseconds else None
+
+
+def fluent_run_id() -> str | None:
+    """The id of MLflow's active fluent run (``mlflow.start_run``), else of the last one this
+    thread ended; None when there is none or mlflow was never imported (it is not imported here)."""
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is None:
+        return None
+    try:
+        active = fluent.active_run()
+        if active is not None:
+            return str(active.info.run_id)
+        last = fluent._last_active_run_id.get()  # what mlflow.last_active_run() reads
+    except Exception:  # another MLflow release's internals: no fluent run known
+        return None
+    return last if isinstance(last, str) else None

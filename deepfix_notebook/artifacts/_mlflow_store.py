@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -82,6 +83,16 @@ _ANSWERED: TTLCache[str, bool] = TTLCache(maxsize=64, ttl=PING_TTL_S)
 _ANSWERED_LOCK = threading.Lock()
 
 
+class _Unfollowed(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not an address to contact: it raises `HTTPError` (3xx)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Unfollowed)
+
+
 def _ping(uri: str) -> None:
     """Fail fast, with a clear message, when nothing answers at ``uri``."""
     with _ANSWERED_LOCK:
@@ -92,13 +103,13 @@ def _ping(uri: str) -> None:
     if authorization is not None:
         request.add_unredirected_header("Authorization", authorization)
     try:
-        with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S):
+        with _NO_REDIRECTS.open(request, timeout=CONNECT_TIMEOUT_S):
             pass
         with _ANSWERED_LOCK:
             _ANSWERED[uri] = True
         return
     except urllib.error.HTTPError:
-        return  # something answered: MLflow's own calls will say what is wrong
+        return  # something answered (a redirect too): MLflow's own calls say what is wrong
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise connection_error(uri, str(reason)) from exc
@@ -193,6 +204,24 @@ def connection_error(uri: str, reason: str) -> ArtifactError:
     )
 
 
+# MLflow's message when a REST call is answered with a redirect it did not follow (a server
+# sets MLFLOW_ALLOW_HTTP_REDIRECTS=false).
+_REDIRECT = re.compile(r"failed with error code (3\d\d) != 200")
+
+
+def redirected(uri: str, status: int) -> ArtifactError:
+    """``VALIDATION_ERROR``: the store at ``uri`` redirects, and redirects are not followed."""
+    shown = redact_uri(uri)
+    return ArtifactError(
+        ErrorCode.VALIDATION_ERROR,
+        f"The MLflow tracking store at {shown} answered with a redirect (HTTP {status}), which "
+        "is not followed: a redirect may point anywhere. Use the URL it redirects to as the "
+        "tracking URI (on a DeepFix server, allow it in DEEPFIX_ALLOWED_TRACKING_URIS).",
+        field="mlflow_tracking_uri",
+        details={"provided": shown, "status": status, "setting": "DEEPFIX_ALLOWED_TRACKING_URIS"},
+    )
+
+
 def get_run(client: MlflowClient, run_id: str, uri: str) -> Any:
     from mlflow.exceptions import MlflowException
 
@@ -200,6 +229,9 @@ def get_run(client: MlflowClient, run_id: str, uri: str) -> Any:
         with quiet_mlflow():
             return client.get_run(run_id)
     except MlflowException as exc:
+        redirect = _REDIRECT.search(exc.message)
+        if redirect is not None:
+            raise redirected(uri, int(redirect.group(1))) from exc
         if exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}:
             raise ArtifactError(
                 ErrorCode.RUN_NOT_FOUND,

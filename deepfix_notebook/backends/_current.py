@@ -32,4 +32,4 @@ def current() -> AnalysisBackend:
 
 def tracking_uri() -> str | None:
     """The MLflow store the current backend reads runs from (None: the configured default)."""
-    return getattr(current(), "tracking_uri", None)
+    return current().tracking_uri

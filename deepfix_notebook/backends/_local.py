@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deepfix_notebook._version import __version__
-from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, bundle_from_memory, load_run
-from deepfix_notebook.backends._protocol import Progress
+from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, RunRef, load_run, run_ref
+from deepfix_notebook.backends._protocol import AnalysedRun, Progress
 from deepfix_notebook.contract import (
     AnalysisContext,
     AnalysisOptions,
@@ -25,8 +26,10 @@ from deepfix_notebook.contract import (
 )
 from deepfix_notebook.engine import Engine, default_engine
 
+if TYPE_CHECKING:
+    from deepfix_notebook.artifacts._mlflow_runs import RunSummary
+
 MAX_KEPT_JOBS = 256  # finished jobs remembered for status/result; the oldest go first
-_RUNS_PREFIX = "runs:/"
 
 
 class JobNotFound(KeyError):
@@ -61,22 +64,18 @@ class LocalBackend:
         return "local"
 
     @property
+    def in_process(self) -> bool:
+        return True
+
+    @property
     def engine(self) -> Engine:
         return self._engine or default_engine()
 
-    def load(self, source: Any, *, tracking_uri: str | None = None) -> ArtifactBundle:
-        """The bundle for a run id, a directory, a bundle or a DataFrame.
-
-        A run id is read from ``tracking_uri`` alone when given; else from this backend's store
-        first, then the other candidate stores (`artifacts.candidate_stores`).
-        """
-        if isinstance(source, ArtifactBundle):
-            return source
-        if isinstance(source, str):
-            source = source.strip()  # `runs:/ID` stays: load_run reads it as an id, never a path
-        if isinstance(source, str) or hasattr(source, "__fspath__"):
-            return load_run(source, tracking_uri=tracking_uri, connected=self.tracking_uri)
-        return bundle_from_memory(source, source="DataFrame")
+    def load(self, source: Any) -> ArtifactBundle:
+        """The bundle of ``source`` (anything `run_ref` accepts): an MLflow run is read from its
+        store when known, else looked for in this backend's store first, then the other
+        candidate stores (`artifacts.candidate_stores`)."""
+        return load_run(source, connected=self.tracking_uri)
 
     def analyze(
         self,
@@ -86,9 +85,25 @@ class LocalBackend:
         *,
         on_progress: Progress | None = None,
     ) -> AnalysisResult:
+        return self.analyze_run(
+            source, options, context, on_progress=on_progress, read=False
+        ).result
+
+    def analyze_run(
+        self,
+        source: Any,
+        options: AnalysisOptions | None = None,
+        context: AnalysisContext | None = None,
+        *,
+        on_progress: Progress | None = None,
+        read: bool = True,
+    ) -> AnalysedRun:
+        ref = run_ref(source, connected=self.tracking_uri)
         request_id = f"req_{uuid.uuid4().hex[:16]}"
-        job = _Job(_status(request_id, _run_name(source), JobState.RUNNING))
-        return self._run(job, source, options, context, on_progress)
+        job = _Job(_status(request_id, ref.label, JobState.RUNNING))
+        loaded: list[ArtifactBundle] = []
+        result = self._run(job, ref, options, context, on_progress, loaded.append)
+        return AnalysedRun(result, loaded[0] if read else None)
 
     def submit(
         self,
@@ -96,12 +111,13 @@ class LocalBackend:
         options: AnalysisOptions | None = None,
         context: AnalysisContext | None = None,
     ) -> str:
+        ref = run_ref(source, connected=self.tracking_uri)
         request_id = f"req_{uuid.uuid4().hex[:16]}"
-        job = _Job(_status(request_id, _run_name(source), JobState.QUEUED))
+        job = _Job(_status(request_id, ref.label, JobState.QUEUED))
         with self._lock:
             self._forget_old()
             self._jobs[request_id] = job
-        job.future = self._pool.submit(self._run, job, source, options, context, None)
+        job.future = self._pool.submit(self._run, job, ref, options, context, None)
         return request_id
 
     def status(self, request_id: str) -> JobStatus:
@@ -136,20 +152,28 @@ class LocalBackend:
         with self._lock:
             return [job.status.model_copy() for job in self._jobs.values()]
 
+    def runs(self, *, experiment: str | None = None, limit: int = 50) -> list[RunSummary]:
+        from deepfix_notebook.artifacts import list_runs
+
+        return list_runs(self.tracking_uri, experiment=experiment, limit=limit)
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(
         self,
         job: _Job,
-        source: Any,
+        ref: RunRef,
         options: AnalysisOptions | None,
         context: AnalysisContext | None,
         on_progress: Progress | None,
+        on_loaded: Callable[[ArtifactBundle], None] | None = None,
     ) -> AnalysisResult:
         self._update(job, on_progress, status=JobState.RUNNING, started_at=utc_now())
         try:
-            bundle = self.load(source)
+            bundle = self.load(ref)
+            if on_loaded is not None:
+                on_loaded(bundle)
             self._update(job, on_progress, run_id=bundle.run_id or str(bundle.source))
 
             def agent_done(name: str, done: int, total: int) -> None:
@@ -204,21 +228,6 @@ class LocalBackend:
         finished = [rid for rid, job in self._jobs.items() if job.future and job.future.done()]
         for rid in finished[: max(0, len(self._jobs) - MAX_KEPT_JOBS + 1)]:
             del self._jobs[rid]
-
-
-def _run_text(source: str) -> str:
-    """A run id (``runs:/`` and blanks around it dropped, as `RemoteBackend` reads it) or path."""
-    text = source.strip()
-    return text[len(_RUNS_PREFIX) :].strip("/") if text.startswith(_RUNS_PREFIX) else text
-
-
-def _run_name(source: Any) -> str | None:
-    """What a job's status calls its run before the run is loaded (then: the loaded run's)."""
-    if isinstance(source, ArtifactBundle):
-        return source.run_id or str(source.source)
-    if isinstance(source, str):
-        return _run_text(source) or None
-    return str(source) if hasattr(source, "__fspath__") else None
 
 
 def _status(request_id: str, run_id: str | None, state: JobState) -> JobStatus:

@@ -31,12 +31,12 @@ import contextlib
 import threading
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError
+from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, RunRef, load_run, run_ref
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
-from deepfix_notebook.backends._protocol import Progress
+from deepfix_notebook.backends._protocol import AnalysedRun, Progress
 from deepfix_notebook.client._errors import DeepFixError
 from deepfix_notebook.client._offline import (
     Outage,
@@ -58,11 +58,11 @@ from deepfix_notebook.contract import (
 )
 
 if TYPE_CHECKING:
+    from deepfix_notebook.artifacts._mlflow_runs import RunSummary
     from deepfix_notebook.client import DeepFixClient
 
 OfflineMode = Literal["strict", "fallback", "local"]
 LOCAL_BACKEND_NAME = "local (server unreachable)"
-_RUNS_PREFIX = "runs:/"
 
 
 MAX_REMEMBERED_JOBS = 50  # submitted jobs `jobs()` reports on (for %deepfix status)
@@ -95,7 +95,8 @@ class RemoteArtifactError(ArtifactError, DeepFixError):
 
 
 class RemoteBackend:
-    """Analyses MLflow runs on a DeepFix server (`DeepFixClient`), by run id.
+    """Analyses MLflow runs on a DeepFix server (`DeepFixClient`): it sends the run's id and
+    store, and the server reads the run (this process reads it only to draw it).
 
     ``tracking_uri`` is the MLflow store the *server* reads the runs from (it must be on the
     server's allowlist); ``offline`` says what happens when the server is unreachable (see the
@@ -141,6 +142,10 @@ class RemoteBackend:
         return self._client.base_url
 
     @property
+    def in_process(self) -> bool:
+        return False
+
+    @property
     def client(self) -> DeepFixClient:
         return self._client
 
@@ -154,9 +159,8 @@ class RemoteBackend:
         *,
         on_progress: Progress | None = None,
     ) -> AnalysisResult:
-        """Analyse MLflow run ``source`` (a run id) on the server, polling its progress."""
-        run_id = self._run_id(source)
-        uri = self._require_tracking_uri()
+        """Analyse MLflow run ``source`` on the server, polling its progress."""
+        ref, run_id, uri = self._request(source)
         try:
             with _artifact_errors():
                 job = self._client.submit(run_id, uri, options, context)
@@ -167,11 +171,32 @@ class RemoteBackend:
             if outage is None:
                 raise
             if self.offline == "local":
-                return self._analyze_locally(source, run_id, options, context, on_progress, outage)
+                return self._analyze_locally(ref, options, context, on_progress, outage)
             return self._skipped(run_id, outage)
         if result.backend is None:
             result.backend = self.name
         return result
+
+    def analyze_run(
+        self,
+        source: Any,
+        options: AnalysisOptions | None = None,
+        context: AnalysisContext | None = None,
+        *,
+        on_progress: Progress | None = None,
+        read: bool = True,
+    ) -> AnalysedRun:
+        """The server analyses the run, fetching it from its store; meanwhile this process
+        reads it for display where it can (a bundle given is shown as it is)."""
+        ref = self._request(source)[0]  # what cannot be sent is refused before anything is read
+        if not read or ref.bundle is not None:
+            result = self.analyze(ref, options, context, on_progress=on_progress)
+            return AnalysedRun(result, ref.bundle if read else None)
+        with ThreadPoolExecutor(1, thread_name_prefix="deepfix-read") as pool:
+            reading = pool.submit(self._read_for_display, ref)
+            result = self.analyze(ref, options, context, on_progress=on_progress)
+            bundle, note = reading.result()
+        return AnalysedRun(result, bundle, note)
 
     def submit(
         self,
@@ -180,8 +205,7 @@ class RemoteBackend:
         context: AnalysisContext | None = None,
     ) -> str:
         """Queue an analysis on the server; its request id."""
-        run_id = self._run_id(source)
-        uri = self._require_tracking_uri()
+        ref, run_id, uri = self._request(source)
         try:
             request_id = self._client.submit(run_id, uri, options, context).request_id
             self._remember(request_id)
@@ -192,7 +216,7 @@ class RemoteBackend:
                 raise
             if self.offline == "local":
                 self._warn(f"{outage} Analysing with the embedded engine.")
-                request_id = self._local_backend().submit(_local_source(source), options, context)
+                request_id = self._local_backend().submit(ref, options, context)
                 with self._lock:
                     self._local_jobs.add(request_id)
                 return request_id
@@ -272,24 +296,18 @@ class RemoteBackend:
 
     # ------------------------------------------------------------------ helpers
 
-    def _run_id(self, source: Any) -> str:
-        """The MLflow run id ``source`` names; a clear error for what a server cannot read."""
-        if isinstance(source, ArtifactBundle):
-            if source.run_id and str(source.source) == f"{_RUNS_PREFIX}{source.run_id}":
-                return source.run_id
-            raise ValueError(self._not_remote(f"the run loaded from {source.source!r}"))
-        if isinstance(source, str):
-            text = source.strip()
-            if text.startswith(_RUNS_PREFIX):
-                text = text[len(_RUNS_PREFIX) :].strip("/")
-            if not text:
-                raise ValueError("source must be an MLflow run id, got an empty string")
-            if _looks_like_path(text):
-                raise ValueError(self._not_remote(f"the directory {source!r}"))
-            return text
-        if isinstance(source, Path):
-            raise ValueError(self._not_remote(f"the directory {str(source)!r}"))
-        raise TypeError(self._not_remote(f"a {type(source).__name__}"))
+    def _request(self, source: Any) -> tuple[RunRef, str, str]:
+        """The run ``source`` names, its id and store; a clear error for what a server cannot
+        read (it reads MLflow runs by id from a store it can reach)."""
+        ref = run_ref(source, connected=self.tracking_uri)
+        if ref.run_id is None:
+            what = (
+                f"the directory {str(ref.path)!r}"
+                if ref.path is not None
+                else f"the data in memory ({ref})"
+            )
+            raise ValueError(self._not_remote(what))
+        return ref, ref.run_id, ref.tracking_uri or self._require_tracking_uri()
 
     def _not_remote(self, what: str) -> str:
         return (
@@ -321,8 +339,7 @@ class RemoteBackend:
 
     def _analyze_locally(
         self,
-        source: Any,
-        run_id: str,
+        ref: RunRef,
         options: AnalysisOptions | None,
         context: AnalysisContext | None,
         on_progress: Progress | None,
@@ -330,9 +347,7 @@ class RemoteBackend:
     ) -> AnalysisResult:
         message = f"{outage} Analysed with the embedded engine instead."
         self._warn(message, depth=2)
-        result = self._local_backend().analyze(
-            _local_source(source), options, context, on_progress=on_progress
-        )
+        result = self._local_backend().analyze(ref, options, context, on_progress=on_progress)
         result.backend = LOCAL_BACKEND_NAME
         result.warnings.append(message)
         return result
@@ -342,6 +357,19 @@ class RemoteBackend:
             if self._local is None:
                 self._local = LocalBackend(tracking_uri=self.tracking_uri)
             return self._local
+
+    def runs(self, *, experiment: str | None = None, limit: int = 50) -> list[RunSummary]:
+        """The runs of the store the server reads, listed by this process."""
+        from deepfix_notebook.artifacts import list_runs
+
+        return list_runs(self.tracking_uri, experiment=experiment, limit=limit)
+
+    def _read_for_display(self, ref: RunRef) -> tuple[ArtifactBundle | None, str | None]:
+        try:
+            return load_run(ref, connected=self.tracking_uri), None
+        except Exception as error:  # display only: the analysis does not depend on it
+            message = getattr(error, "message", None) or str(error)
+            return None, f"The run's curves could not be read here: {message}"
 
     def jobs(self) -> list[JobStatus]:
         """Status of the analyses this backend submitted to the server, oldest first."""
@@ -382,22 +410,6 @@ def _artifact_errors() -> Iterator[None]:
         if exc.code in _ARTIFACT_CODES and not isinstance(exc, ArtifactError):
             raise RemoteArtifactError(exc) from exc
         raise
-
-
-def _local_source(source: Any) -> Any:
-    """What `LocalBackend` is given for ``source``: the run id without ``runs:/``."""
-    if isinstance(source, str) and source.strip().startswith(_RUNS_PREFIX):
-        return source.strip()[len(_RUNS_PREFIX) :].strip("/")
-    return source
-
-
-def _looks_like_path(text: str) -> bool:
-    if any(sep in text for sep in ("/", "\\")) or text.startswith((".", "~")):
-        return True
-    try:
-        return Path(text).exists()
-    except OSError:
-        return False
 
 
 def _skipped_status(result: AnalysisResult) -> JobStatus:

@@ -21,6 +21,13 @@ from deepfix_notebook.contract._health import HealthResponse
 from deepfix_notebook.contract._jobs import AcceptedJob, JobStatus
 from deepfix_notebook.contract._knowledge import KnowledgeItem, KnowledgeQuery, KnowledgeResponse
 from deepfix_notebook.contract._schema import json_schema, json_schemas
+from deepfix_notebook.contract._sweep import (
+    SweepAssociation,
+    SweepBest,
+    SweepBestRun,
+    SweepResult,
+    SweepRun,
+)
 from deepfix_notebook.contract._types import (
     Confidence,
     ContractModel,
@@ -78,6 +85,11 @@ __all__ = [
     "QueryType",
     "Recommendation",
     "Severity",
+    "SweepAssociation",
+    "SweepBest",
+    "SweepBestRun",
+    "SweepResult",
+    "SweepRun",
     "TaskType",
     "UtcDateTime",
     "json_schema",

@@ -16,6 +16,13 @@ from deepfix_notebook.contract._errors import ErrorResponse
 from deepfix_notebook.contract._health import HealthResponse
 from deepfix_notebook.contract._jobs import AcceptedJob, JobStatus
 from deepfix_notebook.contract._knowledge import KnowledgeItem, KnowledgeQuery, KnowledgeResponse
+from deepfix_notebook.contract._sweep import (
+    SweepAssociation,
+    SweepBest,
+    SweepBestRun,
+    SweepResult,
+    SweepRun,
+)
 from deepfix_notebook.contract._types import ContractModel
 
 _MODELS: dict[str, type[ContractModel]] = {
@@ -36,6 +43,11 @@ _MODELS: dict[str, type[ContractModel]] = {
         KnowledgeResponse,
         HealthResponse,
         ErrorResponse,
+        SweepRun,
+        SweepAssociation,
+        SweepBestRun,
+        SweepBest,
+        SweepResult,
     )
 }
 

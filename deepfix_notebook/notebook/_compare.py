@@ -20,40 +20,42 @@ def compare(
     metric: str = "val_loss",
     align: str = "step",
 ) -> ComparisonView:
-    """Analyse ``sources`` (or the newest runs of ``experiment``) and build the comparison."""
-    from deepfix_notebook._api import _backend_tracking_uri, current_backend
-    from deepfix_notebook.artifacts import ArtifactError, list_runs
+    """Analyse ``sources`` (anything `run_ref` accepts, or the newest runs of ``experiment``)
+    and build the comparison."""
+    from deepfix_notebook._api import current_backend
+    from deepfix_notebook.artifacts import ArtifactError, RunRef, run_ref
 
+    backend = current_backend()
     if experiment is not None:
         try:
-            sources = [
-                r.run_id
-                for r in list_runs(_backend_tracking_uri(), experiment=experiment, limit=limit)
-            ]
+            runs = backend.runs(experiment=experiment, limit=limit)
         except ArtifactError as error:
             raise ValueError(error.message) from None
-        if not sources:
+        if not runs:
             raise ValueError(f"Experiment {experiment!r} has no runs to compare.")
+        sources = [RunRef(run_id=run.run_id, tracking_uri=backend.tracking_uri) for run in runs]
     if len(sources) < 2:
         raise ValueError("Comparing needs at least two runs.")
     if len(sources) > MAX_RUNS:
         raise ValueError(f"Compare at most {MAX_RUNS} runs at a time (got {len(sources)}).")
-    backend = current_backend()
     results: dict[str, AnalysisResult] = {}
     tables: dict[str, MetricsTable] = {}
     params: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
     for source in sources:
         try:
-            bundle = backend.load(source)  # type: ignore[attr-defined]
+            analysed = backend.analyze_run(run_ref(source, connected=backend.tracking_uri))
         except ArtifactError as error:
             raise ValueError(f"{source}: {error.message}") from None
-        result = backend.analyze(bundle)
-        name = _unique(result.run_id, results)
-        results[name] = result
-        if bundle.metrics is not None:
+        name = _unique(analysed.result.run_id, results)
+        results[name] = analysed.result
+        bundle = analysed.bundle
+        if bundle is not None and bundle.metrics is not None:
             tables[name] = bundle.metrics
-        params[name] = dict(bundle.params.raw) if bundle.params is not None else {}
-    return ComparisonView(results, tables, params, metric=metric, align=align)
+        params[name] = dict(bundle.params.raw) if bundle and bundle.params is not None else {}
+        if bundle is not None and bundle.run_name:
+            names[name] = bundle.run_name
+    return ComparisonView(results, tables, params, metric=metric, align=align, names=names)
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:

@@ -9,13 +9,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import HTML, display
+
+from deepfix_notebook.notebook._expand import parse
+from deepfix_notebook.notebook._sweep import sweep_magic
+
+if TYPE_CHECKING:
+    from deepfix_notebook.backends import AnalysisBackend
 
 DEFAULT_OUT = "deepfix_result"
 POLL_SECONDS = 0.25  # how often a background analysis refreshes its output
@@ -24,11 +29,6 @@ OFFLINE_MODES = ("strict", "fallback", "local")
 
 class _CellFailed(Exception):
     """The tracked cell raised; IPython has shown the traceback already."""
-
-
-def _parse(func: Callable[..., Any], line: str) -> Any:
-    """Arguments of a subcommand; a bad one raises IPython's one-line ``UsageError``."""
-    return parse_argstring(func, line)
 
 
 @magics_class
@@ -56,12 +56,18 @@ class DeepFixMagics(Magics):
 
             %deepfix connect [local] [--tracking-uri URI] [--offline strict|fallback|local]
             %deepfix runs [--experiment NAME] [--limit N]
-            %deepfix analyze RUN_ID|PATH|$variable [--tracking-uri URI] [--focus AREA ...]
+            %deepfix analyze [RUN] [--tracking-uri URI] [--experiment NAME] [--focus AREA ...]
                              [--background] [--no-plots] [--out NAME]
             %deepfix compare RUN ... | --experiment NAME [--metric NAME] [--align step|epoch]
             %deepfix ask "question" [--domain D] [--type T]
             %deepfix status
             %deepfix report [--experiment NAME] [--port N] [--inline] [--stop]
+            %deepfix sweep --experiment NAME [--tracking-uri URI] [--filter EXPR] [--max-runs N]
+                           [--save] [--no-reuse] [--out NAME]
+
+        A RUN is a run id, ``runs:/ID``, a run name, a directory, or a variable: ``$run`` (an
+        ``mlflow.ActiveRun`` or ``Run``, a tracked run, a DataFrame, a bundle), ``$run.info.run_id``
+        or ``{expression}``; no RUN: the last run of this kernel.
 
         ``%deepfix SUBCOMMAND --help`` explains each one. Runs are read from the store given
         with ``--tracking-uri``, else from ``connect``'s, MLflow's configured one
@@ -108,7 +114,7 @@ class DeepFixMagics(Magics):
     )
     def connect(self, line: str) -> Any:
         """Choose the analysis backend: the embedded engine (default) or a DeepFix server."""
-        args = _parse(DeepFixMagics.connect, line)
+        args = self._parse(DeepFixMagics.connect, line)
         from deepfix_notebook._api import connect
 
         try:
@@ -121,7 +127,7 @@ class DeepFixMagics(Magics):
         except ValueError as error:
             raise UsageError(str(error)) from None
         self.offline = args.offline
-        if backend.name != "local":
+        if not backend.in_process:
             health = backend.health()
             if health.status != "ok":
                 display(
@@ -148,15 +154,15 @@ class DeepFixMagics(Magics):
     @argument("--limit", type=int, default=20, help="how many runs (newest first)")
     def runs(self, line: str) -> Any:
         """List MLflow runs with their status and key metrics."""
-        args = _parse(DeepFixMagics.runs, line)
+        args = self._parse(DeepFixMagics.runs, line)
         if args.limit < 1:
             raise UsageError("%deepfix runs: --limit must be at least 1.")
-        from deepfix_notebook._api import _backend_tracking_uri
-        from deepfix_notebook.artifacts import ArtifactError, list_runs
+        from deepfix_notebook._api import current_backend
+        from deepfix_notebook.artifacts import ArtifactError
         from deepfix_notebook.notebook._runs import RunsView
 
         try:
-            runs = list_runs(_backend_tracking_uri(), experiment=args.experiment, limit=args.limit)
+            runs = current_backend().runs(experiment=args.experiment, limit=args.limit)
         except ArtifactError as error:
             raise UsageError(error.message) from None
         view: Any = RunsView(runs)
@@ -168,70 +174,74 @@ class DeepFixMagics(Magics):
         return None
 
     @magic_arguments()
-    @argument("source", help="MLflow run id, run directory, or $variable (DataFrame/bundle)")
+    @argument(
+        "source",
+        nargs="?",
+        help="run id, runs:/ID, run name, run directory, $variable, $obj.attr or {expr} "
+        "(default: the last run of this kernel)",
+    )
     @argument(
         "--tracking-uri",
         help="read the run from this MLflow store alone (default: connect's, MLflow's "
         "configured one, ./mlflow.db, then DeepFix's local store)",
     )
+    @argument("--experiment", help="look for a run name in this MLflow experiment only")
     @argument("--focus", nargs="+", default=[], help="optimization focus areas, first in the plan")
     @argument("--background", action="store_true", help="return at once; the output updates")
     @argument("--no-plots", action="store_true", help="no curves in the output")
     @argument("--out", default=DEFAULT_OUT, help="variable to bind the result to")
     def analyze(self, line: str) -> Any:
         """Analyse a run and show the diagnosis; the result is bound to --out."""
-        args = _parse(DeepFixMagics.analyze, line)
+        args = self._parse(DeepFixMagics.analyze, line)
         if not args.out.isidentifier():
             raise UsageError(f"%deepfix analyze: --out {args.out!r} is not a Python name.")
         options = _options(args.focus)
-        source = self._resolve(args.source)
         from deepfix_notebook._api import current_backend
 
         backend = current_backend()
-        if args.tracking_uri and not hasattr(backend, "load"):
-            raise UsageError(
-                "%deepfix analyze: --tracking-uri reads runs with the embedded engine; a DeepFix "
-                f"server reads them from its own store: %deepfix connect {backend.name} "
-                f"--tracking-uri {args.tracking_uri}"
-            )
         handle = display(_progress_html(0, 0, 0.0, "starting"), display_id=True)
         if args.background:
             thread = threading.Thread(
                 target=self._analyze_into,
-                args=(backend, source, options, args, handle),
+                args=(backend, options, args, handle),
                 name="deepfix-analyze",
                 daemon=True,
             )
             self._background.append(thread)
             thread.start()
             return None
-        self._analyze_into(backend, source, options, args, handle)
+        self._analyze_into(backend, options, args, handle)
         return None
 
     @magic_arguments()
-    @argument("runs", nargs="*", help="MLflow run ids or run directories")
+    @argument("runs", nargs="*", help="runs: ids, names, directories, $variables")
     @argument("--experiment", help="compare the newest runs of this experiment")
     @argument("--limit", type=int, default=20, help="with --experiment: how many runs")
     @argument("--metric", default="val_loss", help="the metric to overlay and rank by")
     @argument("--align", choices=("step", "epoch"), default="step", help="x axis of the overlay")
     def compare(self, line: str) -> Any:
         """Compare runs: curves, findings matrix, differing params, ranking."""
-        args = _parse(DeepFixMagics.compare, line)
+        args = self._parse(DeepFixMagics.compare, line)
         if bool(args.runs) == bool(args.experiment):
             raise UsageError("%deepfix compare: give run ids/paths or --experiment NAME, not both.")
         from deepfix_notebook.notebook._compare import compare
 
         try:
             view = compare(
-                [self._resolve(r) for r in args.runs],
+                args.runs,
                 experiment=args.experiment,
                 limit=args.limit,
                 metric=args.metric,
                 align=args.align,
             )
-        except ValueError as error:
+        except (ValueError, TypeError) as error:
             raise UsageError(str(error)) from None
-        display(view)
+        if self._live_widgets():  # the same view, live (anywidget); the bundle stays the fallback
+            from deepfix_notebook.notebook._widget import ComparisonWidget
+
+            display(ComparisonWidget(view))
+        else:
+            display(view)
         self.namespace[DEFAULT_OUT + "_comparison"] = view
         return None
 
@@ -247,7 +257,7 @@ class DeepFixMagics(Magics):
     @argument("--max-results", type=int, default=5)
     def ask(self, line: str) -> Any:
         """Search the knowledge base."""
-        args = _parse(DeepFixMagics.ask, line)
+        args = self._parse(DeepFixMagics.ask, line)
         from pydantic import ValidationError
 
         from deepfix_notebook._api import ask
@@ -271,12 +281,12 @@ class DeepFixMagics(Magics):
     @magic_arguments()
     def status(self, line: str) -> Any:
         """The backend, its health and the analyses in flight."""
-        _parse(DeepFixMagics.status, line)
+        self._parse(DeepFixMagics.status, line)
         from deepfix_notebook._api import current_backend
 
         backend = current_backend()
         health = backend.health()
-        jobs: list[Any] = getattr(backend, "jobs", list)()
+        jobs = backend.jobs()
         running = [j for j in jobs if j.status.value in {"queued", "running"}]
         rows = "".join(
             f"<li><code>{_escape(j.request_id)}</code> {_escape(j.run_id)}: {j.status.value} "
@@ -301,7 +311,7 @@ class DeepFixMagics(Magics):
     def report(self, line: str) -> Any:
         """Serve the web report of the current backend's MLflow store from this kernel (on
         127.0.0.1) and link to it; a second call replaces the first."""
-        args = _parse(DeepFixMagics.report, line)
+        args = self._parse(DeepFixMagics.report, line)
         if self._report is not None:
             self._report.stop()
             self._report = None
@@ -310,13 +320,14 @@ class DeepFixMagics(Magics):
             return None
         if not 0 <= args.port <= 65535:
             raise UsageError(f"%deepfix report: --port must be in 0..65535, got {args.port}.")
-        from deepfix_notebook._api import _backend_tracking_uri, current_backend
+        from deepfix_notebook._api import current_backend
         from deepfix_notebook.report import ReportError, RunStore, require_panel, start
 
         try:
             require_panel()
-            store = RunStore(_backend_tracking_uri(), args.experiment)
-            self._report = start(store, current_backend(), port=args.port)
+            backend = current_backend()
+            store = RunStore(backend.tracking_uri, args.experiment)
+            self._report = start(store, backend, port=args.port)
         except (ReportError, OSError, RuntimeError) as error:
             raise UsageError(f"%deepfix report: {error}") from None
         url = _escape(self._report.url)
@@ -343,7 +354,7 @@ class DeepFixMagics(Magics):
         """
 
     def _track_cell(self, line: str, cell: str) -> Any:
-        args = _parse(DeepFixMagics.track_cell, line)
+        args = self._parse(DeepFixMagics.track_cell, line)
         from deepfix_notebook.notebook._views import AnalysisView
         from deepfix_notebook.training import track
 
@@ -366,25 +377,18 @@ class DeepFixMagics(Magics):
             return None
         self.namespace[DEFAULT_OUT] = run.result
         table = run.bundle.metrics if run.bundle is not None else None
-        display(AnalysisView(run.result, table))
+        display(AnalysisView(run.result, table, run_name=getattr(run, "name", None)))
         return None
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _resolve(self, token: str) -> Any:
-        """``$name`` is a variable of the notebook; anything else a run id or a path."""
-        token = token.strip().strip("\"'")
-        if token.startswith("$"):
-            name = token[1:]
-            if name not in self.namespace:
-                raise UsageError(f"%deepfix: no variable named {name!r} in the notebook.")
-            return self.namespace[name]
-        return Path(token).expanduser() if Path(token).expanduser().exists() else token
+    def _parse(self, func: Callable[..., Any], line: str) -> Any:
+        """A subcommand's arguments, ``$name``, ``$obj.attr`` and ``{expr}`` expanded against
+        the notebook's variables; a bad one raises IPython's one-line ``UsageError``."""
+        return parse(func, line, self.namespace)
 
-    def _analyze_into(
-        self, backend: Any, source: Any, options: Any, args: Any, handle: Any
-    ) -> None:
-        from deepfix_notebook.artifacts import ArtifactError
+    def _analyze_into(self, backend: AnalysisBackend, options: Any, args: Any, handle: Any) -> None:
+        from deepfix_notebook.artifacts import ArtifactError, run_ref
         from deepfix_notebook.notebook._views import AnalysisView
 
         start = time.perf_counter()
@@ -400,28 +404,33 @@ class DeepFixMagics(Magics):
             )
 
         try:
-            bundle = (
-                backend.load(source, tracking_uri=args.tracking_uri)
-                if hasattr(backend, "load")
-                else source
+            ref = run_ref(
+                args.source,
+                tracking_uri=args.tracking_uri,
+                experiment=args.experiment,
+                connected=backend.tracking_uri,
             )
-            result = backend.analyze(bundle, options, on_progress=progress)
+            analysed = backend.analyze_run(
+                ref, options, on_progress=progress, read=not args.no_plots
+            )
         except ArtifactError as error:
             handle.update(_error_html(error.code.value, error.message))
             return
         except Exception as error:  # shown in the cell, never a traceback
             handle.update(_error_html(type(error).__name__, str(error)))
             return
-        table = None if args.no_plots else getattr(bundle, "metrics", None)
-        if table is None and not args.no_plots and isinstance(source, str):
-            table = _curves_of(source, getattr(backend, "tracking_uri", None))
-        view: Any = AnalysisView(result, table)
+        result = analysed.result
+        table = analysed.bundle.metrics if analysed.bundle is not None else None
+        name = analysed.bundle.run_name if analysed.bundle is not None else None
+        view: Any = AnalysisView(result, table, run_name=name)
         if table is not None and not args.background and self._live_widgets():
             from deepfix_notebook.notebook._widget import AnalysisWidget
 
-            view = AnalysisWidget(result, table)
+            view = AnalysisWidget(result, table, run_name=name)
         self.namespace[args.out] = result
         handle.update(view)
+        if analysed.note and not args.background:  # why a server's analysis has no curves here
+            display(HTML(f"<div class='deepfix-note'>{_escape(analysed.note)}</div>"))
 
     def _live_widgets(self) -> bool:
         """A kernel (not a terminal) whose frontend can talk to widgets."""
@@ -430,16 +439,6 @@ class DeepFixMagics(Magics):
         from importlib.util import find_spec
 
         return find_spec("ipywidgets") is not None and find_spec("plotly") is not None
-
-
-def _curves_of(run_id: str, tracking_uri: str | None) -> Any:
-    """A remote analysis returns no curves: read them from MLflow for display (best effort)."""
-    from deepfix_notebook.artifacts import ArtifactError, load_mlflow_run
-
-    try:
-        return load_mlflow_run(run_id, tracking_uri).metrics
-    except ArtifactError:
-        return None
 
 
 def _options(focus: list[str]) -> Any:
@@ -485,4 +484,5 @@ _SUBCOMMANDS: dict[str, Callable[[DeepFixMagics, str], Any]] = {
     "ask": DeepFixMagics.ask,
     "status": DeepFixMagics.status,
     "report": DeepFixMagics.report,
+    "sweep": sweep_magic,
 }

@@ -1,8 +1,10 @@
-"""`RunsView`: MLflow runs as a table with their key metrics and the command to analyse each."""
+"""`RunsView`: MLflow runs as a table (name, status, start, duration, health, key params) with the
+command, or in a live kernel the button, to analyse each."""
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,7 +12,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts._mlflow import RunSummary
 
-KEY_METRICS = ("train_loss", "val_loss", "val_accuracy", "loss", "accuracy")
+KEY_METRICS = ("val_loss", "val_accuracy", "train_loss", "loss", "accuracy")
+KEY_PARAMS = ("learning_rate", "lr", "batch_size", "optimizer", "epochs", "weight_decay")
+MAX_PARAMS = 4
+HEADERS = ("name", "status", "start", "duration", "health", "key params")
+_STYLE = (
+    "<style>.deepfix-runs{border-collapse:collapse;font-size:0.95em}"
+    ".deepfix-runs th,.deepfix-runs td{border:1px solid rgba(127,127,127,0.3);padding:2px 8px;"
+    "text-align:left;vertical-align:top}.deepfix-runs td.df-num{text-align:right;"
+    "font-variant-numeric:tabular-nums}.deepfix-runs .df-bad{color:#cf222e;font-weight:600}"
+    ".deepfix-runs small{opacity:0.7}</style>"
+)
 
 
 @dataclass
@@ -23,35 +35,94 @@ class RunsView:
     def text(self) -> str:
         if not self.runs:
             return "No runs yet: train with the DeepFix callback or tracker, or log to MLflow."
-        lines = [f"{'run id':<34} {'name':<24} {'status':<10} metrics"]
+        keys = key_params(self.runs)
+        lines = [f"{'name':<24} {'status':<10} {'start':<17} {'duration':>9}  health / params"]
         for run in self.runs:
             lines.append(
-                f"{run.run_id:<34} {run.run_name[:24]:<24} {run.status:<10} {_metrics(run)}"
+                f"{run.run_name[:24]:<24} {run.status:<10} {_start(run):<17} "
+                f"{_duration(run):>9}  {health(run)[0]}  {_params(run, keys)}  ({run.run_id})"
             )
         return "\n".join(lines)
 
-    def html(self) -> str:
+    def html(self, *, commands: bool = True) -> str:
         if not self.runs:
             return f"<p>{html.escape(self.text())}</p>"
-        e = html.escape
+        keys = key_params(self.runs)
         rows = "".join(
             "<tr>"
-            f"<td><code>{e(run.run_id)}</code></td><td>{e(run.run_name)}</td>"
-            f"<td>{e(run.experiment)}</td><td>{e(run.status)}</td><td>{e(_metrics(run))}</td>"
-            f"<td><code>%deepfix analyze {e(run.run_id)}</code></td>"
-            "</tr>"
+            + "".join(f"<td{attrs}>{inner}</td>" for attrs, inner in cells(run, keys))
+            + (f"<td>{_command(run)}</td>" if commands else "")
+            + "</tr>"
             for run in self.runs
         )
+        head = "".join(f"<th>{h}</th>" for h in HEADERS) + ("<th>analyze</th>" if commands else "")
         return (
-            "<table class='deepfix-runs'><thead><tr><th>run id</th><th>name</th>"
-            "<th>experiment</th><th>status</th><th>key metrics</th><th>analyze</th></tr></thead>"
+            f"{_STYLE}<table class='deepfix-runs'><thead><tr>{head}</tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
 
 
-def _metrics(run: RunSummary) -> str:
-    shown = [(k, run.metrics[k]) for k in KEY_METRICS if k in run.metrics]
-    return ", ".join(f"{k}={v:.4g}" for k, v in shown) or "-"
+def cells(run: RunSummary, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """A run's row in `HEADERS` order: ``(attributes, inner HTML)`` per cell, all escaped."""
+    e = html.escape
+    text, bad = health(run)
+    return [
+        (
+            f' title="run id {e(run.run_id)}"',
+            f"{e(run.run_name)}<br><small><code>{e(run.run_id[:8])}</code></small>",
+        ),
+        ("", e(run.status)),
+        ("", e(_start(run))),
+        (' class="df-num"', e(_duration(run))),
+        (' class="df-bad"' if bad else "", e(text)),
+        ("", e(_params(run, keys))),
+    ]
+
+
+def health(run: RunSummary) -> tuple[str, bool]:
+    """The run's last key metrics, and whether one of them is NaN/Inf (a broken run)."""
+    shown = [(k, run.metrics[k]) for k in KEY_METRICS if k in run.metrics][:2]
+    broken = [k for k, v in run.metrics.items() if not math.isfinite(v)]
+    if broken:
+        return f"{broken[0]} is {run.metrics[broken[0]]:g}", True
+    return ", ".join(f"{k}={v:.4g}" for k, v in shown) or "-", False
+
+
+def key_params(runs: Sequence[RunSummary]) -> list[str]:
+    """The parameters worth a column: those that differ between the runs, known ones first."""
+    names = sorted({k for run in runs for k in run.params})
+    differing = [k for k in names if len({run.params.get(k) for run in runs}) > 1]
+    pool = differing or names
+    known = [k for k in KEY_PARAMS if k in pool]
+    return (known + [k for k in pool if k not in known])[:MAX_PARAMS]
+
+
+def _params(run: RunSummary, keys: Sequence[str]) -> str:
+    return ", ".join(f"{k}={run.params[k]}" for k in keys if k in run.params) or "-"
+
+
+def _start(run: RunSummary) -> str:
+    return run.start_time.strftime("%Y-%m-%d %H:%M") if run.start_time else "-"
+
+
+def _duration(run: RunSummary) -> str:
+    if run.start_time is None:
+        return "-"
+    if run.end_time is None:
+        return "running" if run.status == "RUNNING" else "-"
+    return _seconds((run.end_time - run.start_time).total_seconds())
+
+
+def _seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
+
+
+def _command(run: RunSummary) -> str:
+    return f"<code>%deepfix analyze {html.escape(run.run_id)}</code>"
 
 
 class RunsWidget:
@@ -63,18 +134,28 @@ class RunsWidget:
         self.static = RunsView(runs)
         self.output = w.Output()
         self.buttons: dict[str, Any] = {}
-        rows = []
+        keys = key_params(runs)
+        grid: list[Any] = [w.HTML(f"<b>{h}</b>") for h in HEADERS] + [w.HTML("")]
         for run in runs:
-            button = w.Button(description="Analyze", tooltip=f"%deepfix analyze {run.run_id}")
+            button = w.Button(
+                description="Analyze",
+                tooltip=f"%deepfix analyze {run.run_id}",
+                layout=w.Layout(width="auto"),
+            )
             button.on_click(lambda _, run_id=run.run_id: self._analyze(run_id, analyze))
             self.buttons[run.run_id] = button
-            label = w.HTML(
-                f"<code>{html.escape(run.run_id)}</code> {html.escape(run.run_name)} "
-                f"[{html.escape(run.experiment)}, {html.escape(run.status)}] "
-                f"{html.escape(_metrics(run))}"
-            )
-            rows.append(w.HBox([button, label]))
-        self.root = w.VBox([*rows, self.output])
+            grid += [w.HTML(f"<span{a}>{inner}</span>") for a, inner in cells(run, keys)]
+            grid.append(button)
+        table = w.GridBox(
+            grid,
+            layout=w.Layout(
+                grid_template_columns="minmax(10em, 2fr) auto auto auto minmax(10em, 2fr) "
+                "minmax(10em, 2fr) auto",
+                grid_gap="2px 12px",
+                align_items="center",
+            ),
+        )
+        self.root = w.VBox([table, self.output])
         self.root.add_class("deepfix-runs-widget")
 
     def _analyze(self, run_id: str, analyze: Callable[[str], None]) -> None:

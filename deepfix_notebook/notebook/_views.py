@@ -43,12 +43,17 @@ class AnalysisView:
     result: AnalysisResult
     table: MetricsTable | None = None
     max_points: int = 1000
+    run_name: str | None = None  # shown instead of the id, where known
 
     def payload(self) -> dict[str, Any]:
-        return analysis_payload(self.result, self.table, max_points=self.max_points)
+        return analysis_payload(
+            self.result, self.table, max_points=self.max_points, run_name=self.run_name
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return analysis_bundle(self.result, self.table, max_points=self.max_points)
+        return analysis_bundle(
+            self.result, self.table, max_points=self.max_points, run_name=self.run_name
+        )
 
     def figure(self, highlight: int | None = None) -> Any:
         """The run's curves as a Plotly figure with every finding's region shaded."""
@@ -69,6 +74,7 @@ class ComparisonView:
     metric: str = "val_loss"
     align: str = "step"
     max_points: int = 500
+    names: Mapping[str, str] = field(default_factory=dict)  # run names by result key
 
     def payload(self) -> dict[str, Any]:
         return comparison_payload(
@@ -78,6 +84,7 @@ class ComparisonView:
             metric=self.metric,
             align=self.align,
             max_points=self.max_points,
+            names=self.names,
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -88,6 +95,7 @@ class ComparisonView:
             metric=self.metric,
             align=self.align,
             max_points=self.max_points,
+            names=self.names,
         )
 
 

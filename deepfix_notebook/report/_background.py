@@ -18,11 +18,9 @@ if TYPE_CHECKING:
 
 
 def display_analyses(store: RunStore, backend: AnalysisBackend) -> DisplayAnalyses | None:
-    """A worker for ``backend`` when it is the embedded engine; None for a server, whose
+    """A worker for ``backend`` when its analyses run in this process; None for a server, whose
     analyses each cost it a job: its runs wait for the Run page's Analyze."""
-    from deepfix_notebook.backends import LocalBackend
-
-    return DisplayAnalyses(store, backend) if isinstance(backend, LocalBackend) else None
+    return DisplayAnalyses(store, backend) if backend.in_process else None
 
 
 class DisplayAnalyses:

@@ -31,6 +31,7 @@ from deepfix_notebook.contract import (
 from deepfix_notebook.engine import Engine
 from deepfix_notebook.server._errors import ApiError, install_handlers
 from deepfix_notebook.server._executor import JobExecutor, JobKeeper, JobRunner
+from deepfix_notebook.server._fetch import guarded_loader
 from deepfix_notebook.server._jobs import JobStore, SqlJobStore, new_owner
 from deepfix_notebook.server._logging import current_request_id, get_logger
 from deepfix_notebook.server._metrics import CONTENT_TYPE, Metrics
@@ -341,7 +342,9 @@ def create_app(
     executor = executor or build_executor(settings, store)
     owner = new_owner()
     metrics = Metrics(store, executor, lambda: engine.knowledge)
-    runner = JobRunner(store, engine, owner, on_finished=metrics.analysis_done)
+    runner = JobRunner(
+        store, engine, owner, loader=guarded_loader(settings), on_finished=metrics.analysis_done
+    )
     keeper = JobKeeper(
         store,
         executor,

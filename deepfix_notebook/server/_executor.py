@@ -14,12 +14,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, load_mlflow_run, redact_uri
+from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, redact_uri
 from deepfix_notebook.contract import AnalysisResult, AnalysisStatus, ErrorCode, ErrorResponse
 from deepfix_notebook.engine import Engine
 from deepfix_notebook.server._errors import internal_error
 from deepfix_notebook.server._jobs import Job, JobStore
 from deepfix_notebook.server._logging import bind_request_id, get_logger, unbind_request_id
+from deepfix_notebook.server._process import release_memory
 
 log = get_logger(__name__)
 
@@ -75,6 +76,13 @@ class JobExecutor(Protocol):
         ...
 
     def stats(self) -> QueueStats: ...
+
+    def reconcile(self) -> list[str]:
+        """Send again the queued jobs this executor lost track of; their ids.
+
+        Raises `ExecutorUnavailable` when that cannot be found out now.
+        """
+        ...
 
     def ping(self) -> None:
         """Raise when jobs cannot be queued now (e.g. the broker does not answer)."""
@@ -140,6 +148,10 @@ class ThreadExecutor:
                 capacity=self.capacity,
             )
 
+    def reconcile(self) -> list[str]:
+        """Nothing to do: this queue lives and dies with the process (recovered by heartbeats)."""
+        return []
+
     def ping(self) -> None:
         """Threads in this process: always able to queue."""
 
@@ -166,10 +178,6 @@ class ThreadExecutor:
             self._futures.pop(request_id, None)
 
 
-def _load(run_id: str, tracking_uri: str) -> ArtifactBundle:
-    return load_mlflow_run(run_id, tracking_uri)
-
-
 class JobRunner:
     """Runs one stored job: load the run, analyse it, store the result or the error envelope."""
 
@@ -179,7 +187,7 @@ class JobRunner:
         engine: Engine,
         owner: str,
         *,
-        loader: Loader = _load,
+        loader: Loader,
         on_finished: Finished | None = None,
     ) -> None:
         self.store = store
@@ -197,6 +205,7 @@ class JobRunner:
             self._execute(job)
         finally:
             unbind_request_id(token)
+            release_memory()
 
     def _execute(self, job: Job) -> None:
         request = job.request
@@ -286,7 +295,8 @@ def _timeout(result: AnalysisResult, deadline: float) -> ErrorResponse:
 
 
 class JobKeeper:
-    """Keeps the store honest: heartbeats, takes over silent servers' jobs, purges old ones."""
+    """Keeps the store honest: heartbeats, takes over silent servers' jobs, has the executor
+    send again the jobs it lost, purges old ones."""
 
     def __init__(
         self,
@@ -303,38 +313,62 @@ class JobKeeper:
         self.heartbeat_seconds = heartbeat_seconds
         self.ttl_seconds = ttl_seconds
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._queue_down = False  # warn once per outage, not every beat
 
     @property
     def stale_after(self) -> float:
-        return 3 * self.heartbeat_seconds
+        return 3 * self.heartbeat_seconds  # as Settings.stale_after_seconds
 
     def start(self) -> None:
-        """Recover and purge once now, then every heartbeat in a daemon thread."""
+        """Beat and upkeep once now, then every heartbeat, each in a daemon thread of its own:
+        upkeep may wait seconds for a broker that is down, heartbeats must not (this process
+        would look dead, and its running jobs would be run again elsewhere)."""
         self.tick()
-        self._thread = threading.Thread(target=self._loop, name="deepfix-keeper", daemon=True)
-        self._thread.start()
+        for name, step in (("deepfix-heartbeat", self.beat), ("deepfix-keeper", self.upkeep)):
+            thread = threading.Thread(target=self._every_beat, args=(step,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
     def tick(self) -> None:
+        self.beat()
+        self.upkeep()
+
+    def beat(self) -> None:
+        """Mark this process's jobs alive."""
         self.store.heartbeat(self.owner)
+
+    def upkeep(self) -> None:
+        """Take over silent owners' jobs, send again lost ones, purge old ones."""
         recovery = self.store.recover(self.owner, self.stale_after)
         for request_id in recovery.failed:
             log.warning("job failed after repeated interruptions", extra={"job_id": request_id})
-        for request_id in recovery.to_run:
-            log.info("job recovered and queued again", extra={"job_id": request_id})
-            self.executor.submit(request_id)
+        try:
+            for request_id in recovery.to_run:
+                log.info("job recovered and queued again", extra={"job_id": request_id})
+                self.executor.submit(request_id)
+            for request_id in self.executor.reconcile():
+                log.warning("job sent again: its message was lost", extra={"job_id": request_id})
+        except ExecutorUnavailable as exc:  # queued jobs keep their lease and are sent later
+            if not self._queue_down:
+                log.warning("job queue unavailable: %s", exc)
+            self._queue_down = True
+        else:
+            if self._queue_down:
+                log.info("job queue available again")
+            self._queue_down = False
         purged = self.store.purge(self.ttl_seconds)
         if purged:
             log.info("purged finished jobs past their TTL", extra={"count": purged})
 
-    def _loop(self) -> None:
+    def _every_beat(self, step: Callable[[], None]) -> None:
         while not self._stop.wait(self.heartbeat_seconds):
             try:
-                self.tick()
+                step()
             except Exception:
                 log.exception("job store upkeep failed; retrying at the next heartbeat")

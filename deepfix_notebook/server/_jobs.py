@@ -5,6 +5,8 @@ that holds them; an owner marks its jobs alive every few seconds (``heartbeat``)
 server sharing the store takes over the jobs of an owner that went silent: queued jobs are run
 again, running ones re-queued once and then failed, so no accepted job is silently lost. Writes
 by a runner name its ``attempt``: a runner that was given up on cannot overwrite a newer run.
+A queued job also records when it was last handed to the executor (``dispatched_at``), so a
+job whose message a broker lost can be found and sent again (`take_undispatched`).
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ jobs = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("owner", sa.String(256), nullable=True, index=True),
     sa.Column("heartbeat_at", _Utc, nullable=True),
+    # When the job was last sent to the executor: a queued job past its lease may be lost.
+    sa.Column("dispatched_at", _Utc, nullable=True),
 )
 
 
@@ -162,6 +166,15 @@ class Job:
 
 
 @dataclass(frozen=True)
+class InFlight:
+    """Jobs not finished: queued, running with a live heartbeat, and running but silent."""
+
+    queued: int
+    running: int
+    silent: int
+
+
+@dataclass(frozen=True)
 class Recovery:
     """What `JobStore.recover` did: jobs to run again here, and jobs given up on."""
 
@@ -205,6 +218,10 @@ class JobStore(Protocol):
     ) -> bool: ...
 
     def heartbeat(self, owner: str) -> int: ...
+
+    def in_flight(self, stale_after: float) -> InFlight: ...
+
+    def take_undispatched(self, lease_seconds: float, limit: int) -> list[str]: ...
 
     def recover(self, owner: str, stale_after: float) -> Recovery: ...
 
@@ -266,6 +283,7 @@ class SqlJobStore:
             "attempts": job.attempts,
             "owner": job.owner,
             "heartbeat_at": _now(),
+            "dispatched_at": _now(),
         }
         try:
             with self._begin() as conn:
@@ -381,6 +399,56 @@ class SqlJobStore:
             )
         return int(done.rowcount)
 
+    def in_flight(self, stale_after: float) -> InFlight:
+        """Count unfinished jobs; running ones silent for ``stale_after`` s are ``silent``."""
+        cutoff = _now() - timedelta(seconds=stale_after)
+        live = sa.and_(jobs.c.heartbeat_at.is_not(None), jobs.c.heartbeat_at >= cutoff)
+        running = jobs.c.status == JobState.RUNNING.value
+        with self._begin() as conn:
+            row = conn.execute(
+                sa.select(
+                    sa.func.count().filter(jobs.c.status == JobState.QUEUED.value),
+                    sa.func.count().filter(running, live),
+                    sa.func.count().filter(running, sa.not_(live)),
+                )
+            ).one()
+        return InFlight(queued=int(row[0]), running=int(row[1]), silent=int(row[2]))
+
+    def take_undispatched(self, lease_seconds: float, limit: int) -> list[str]:
+        """Renew the lease of up to ``limit`` queued jobs, oldest first, whose lease ended
+        (last dispatched more than ``lease_seconds`` ago); their ids, to be sent again.
+
+        Each lease is renewed with a compare-and-set: of several processes reconciling at once,
+        one sends a job again."""
+        if limit <= 0:
+            return []
+        cutoff = _now() - timedelta(seconds=lease_seconds)
+        expired = sa.or_(jobs.c.dispatched_at.is_(None), jobs.c.dispatched_at < cutoff)
+        queued = jobs.c.status == JobState.QUEUED.value
+        with self._begin() as conn:
+            rows = conn.execute(
+                sa.select(jobs.c.request_id, jobs.c.dispatched_at)
+                .where(queued, expired)
+                .order_by(jobs.c.submitted_at)
+                .limit(limit)
+            ).all()
+        taken = []
+        for request_id, dispatched_at in rows:
+            same = (
+                jobs.c.dispatched_at.is_(None)
+                if dispatched_at is None
+                else jobs.c.dispatched_at == dispatched_at
+            )
+            with self._begin() as conn:
+                done = conn.execute(
+                    jobs.update()
+                    .where(jobs.c.request_id == request_id, queued, same)
+                    .values(dispatched_at=_now())
+                )
+            if done.rowcount == 1:
+                taken.append(request_id)
+        return taken
+
     def recover(self, owner: str, stale_after: float) -> Recovery:
         """Take over the in-flight jobs of silent owners (or of dead processes on this host).
 
@@ -422,7 +490,12 @@ class SqlJobStore:
                 }
                 target = failed
             else:
-                values = {"status": JobState.QUEUED.value, "owner": owner, "heartbeat_at": now}
+                values = {
+                    "status": JobState.QUEUED.value,
+                    "owner": owner,
+                    "heartbeat_at": now,
+                    "dispatched_at": now,
+                }
                 target = to_run
             with self._begin() as conn:
                 done = conn.execute(jobs.update().where(*same).values(**values))
@@ -476,15 +549,26 @@ def _create_engine(url: str) -> Engine:
 
 
 def _create_schema(engine: Engine, tries: int = 5) -> None:
-    """Create the table unless it exists; servers starting together may race to create it."""
+    """Create the table unless it exists, and add columns newer than an existing table (all
+    nullable); servers starting together may race to do either."""
     for attempt in range(tries):
         try:
             metadata.create_all(engine)
+            _add_missing_columns(engine)
             return
         except (OperationalError, ProgrammingError):  # created meanwhile by another process
             if attempt == tries - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    present = {column["name"] for column in sa.inspect(engine).get_columns(jobs.name)}
+    for column in jobs.columns:
+        if column.name not in present:
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {jobs.name} ADD COLUMN {column.name} {kind}")
 
 
 def _job(row: Any) -> Job:

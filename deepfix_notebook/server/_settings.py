@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         description="Tracking URIs the server may read runs from; nothing else is contacted. "
         "Default: MLFLOW_TRACKING_URI when set, else none.",
     )
+    allowed_artifact_uris: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Artifact locations (URI prefixes, e.g. s3://bucket/mlflow or "
+        "http://artifacts:5000) runs may have, besides what is allowed without configuration: "
+        "the tracking server's own proxied artifacts (mlflow-artifacts:/...) and local paths "
+        "of a local (sqlite:) store. Nothing else is contacted.",
+    )
     api_key: str | None = Field(
         default=None, description="When set, every route but health needs `Bearer <key>`."
     )
@@ -74,6 +81,16 @@ class Settings(BaseSettings):
         default=86400.0, gt=0, description="Finished jobs are purged after this long."
     )
     max_body_bytes: int = Field(default=MIB, ge=1024, description="Largest request body.")
+    max_artifact_bytes: int = Field(
+        default=64 * MIB,
+        ge=1024,
+        description="Largest total size of the layout files one analysis reads (413 beyond).",
+    )
+    max_metric_rows: int = Field(
+        default=1_000_000,
+        ge=10,
+        description="Most metric rows (steps) one analysis reads (422 beyond).",
+    )
     retry_after_seconds: int = Field(
         default=30, ge=1, description="Retry-After sent with 503 (MLflow unreachable) and 429."
     )
@@ -90,6 +107,13 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a server marks its jobs alive; jobs silent for three beats are "
         "recovered (re-queued once, then failed) by any server sharing the store.",
+    )
+    dispatch_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A job still queued this long after it was sent to the broker, while the "
+        "broker holds fewer messages than there are queued jobs, is sent again (its message "
+        "was lost: a broker restarted empty, flushed or failed over). Checked every heartbeat.",
     )
     broker_url: str | None = Field(
         default=None,
@@ -112,7 +136,7 @@ class Settings(BaseSettings):
         description="URL reported as `backend` in results (default: the request's base URL).",
     )
 
-    @field_validator("allowed_tracking_uris", mode="before")
+    @field_validator("allowed_tracking_uris", "allowed_artifact_uris", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -121,6 +145,11 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @property
+    def stale_after_seconds(self) -> float:
+        """A running job silent this long (three heartbeats) is taken over."""
+        return 3 * self.heartbeat_seconds
 
     def allowed_uri(self, uri: str) -> str | None:
         """The allowlist entry ``uri`` stands for (compared in `normalize_uri` form), or None.

@@ -12,6 +12,7 @@ import socket
 from deepfix_notebook.artifacts import redact_uri
 from deepfix_notebook.server._celery import CeleryExecutor, celery_app, register_task
 from deepfix_notebook.server._executor import JobKeeper, JobRunner
+from deepfix_notebook.server._fetch import guarded_loader
 from deepfix_notebook.server._jobs import SqlJobStore, new_owner
 from deepfix_notebook.server._logging import configure_logging, get_logger
 from deepfix_notebook.server._process import tune_process
@@ -43,7 +44,7 @@ def run_worker(
     engine = build_engine(settings)
     owner = new_owner()
     app = celery_app(settings)
-    register_task(app, JobRunner(store, engine, owner))
+    register_task(app, JobRunner(store, engine, owner, loader=guarded_loader(settings)))
     keeper = JobKeeper(
         store,
         CeleryExecutor(settings, store, app=app),

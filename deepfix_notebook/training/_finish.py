@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from deepfix_notebook.backends import AnalysisBackend
+    from deepfix_notebook.client import DeepFixClient
     from deepfix_notebook.training._tracker import TrackedRun
 
 AnalysisMode = Literal["sync", "async", "off"]
@@ -40,6 +41,7 @@ class AnalysisSettings:
     max_retries: int = 3
     timeout: float = 60.0
     _owned: list[AnalysisBackend] = field(default_factory=list, init=False, repr=False)
+    _clients: list[DeepFixClient] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in get_args(AnalysisMode):
@@ -54,7 +56,7 @@ class AnalysisSettings:
             raise ValueError(
                 f"server_url must be the http(s) URL of a DeepFix server, not {self.server_url!r}"
             )
-        if self.backend is not None and not callable(getattr(self.backend, "analyze", None)):
+        if self.backend is not None and not _is_backend(self.backend):
             raise TypeError(
                 "backend must be an AnalysisBackend (LocalBackend, RemoteBackend or "
                 f"the value of connect()), not {type(self.backend).__name__}"
@@ -99,16 +101,15 @@ class AnalysisSettings:
             client=client,
         )
         self._owned.append(backend)
+        self._clients.append(client)  # a client passed in is not closed by its backend
         return backend
 
     def close(self) -> None:
         """Close the backends built from ``server_url`` (never a given or current one)."""
         while self._owned:
-            backend = self._owned.pop()
-            backend.close()
-            client = getattr(backend, "client", None)
-            if client is not None:
-                client.close()
+            self._owned.pop().close()
+        while self._clients:
+            self._clients.pop().close()
 
 
 def save(run: TrackedRun, tracking_uri: str | None, *, status: str | None) -> None:
@@ -135,6 +136,7 @@ def analyze(run: TrackedRun, settings: AnalysisSettings, tracking_uri: str | Non
     ``run.request_id`` (async). A run that cannot be analysed (too few rows, no train loss) is
     left saved with an `AnalysisSkippedWarning`; backend errors propagate (``strict``)."""
     from deepfix_notebook.artifacts import ArtifactError
+    from deepfix_notebook.contract import ErrorCode
 
     if settings.mode == "off" or run.run_id is None:
         return
@@ -142,16 +144,15 @@ def analyze(run: TrackedRun, settings: AnalysisSettings, tracking_uri: str | Non
     backend = settings.open(uri)
     run.backend = backend
     try:
-        source: Any = run.run_id
-        if getattr(backend, "name", "") == "local":
-            source = run.bundle = memory_bundle(run) if run.rows else mlflow_bundle(run, uri)
-            if source is None:
-                return  # nothing was logged, neither through the run nor to MLflow
+        source = replace(run.__deepfix_run__(), tracking_uri=uri)
         if settings.mode == "async":
-            run.request_id = backend.submit(source)
+            run.request_id, run.bundle = backend.submit(source), source.bundle
             return
-        run.result = backend.analyze(source)
+        analysed = backend.analyze_run(source)
+        run.result, run.bundle = analysed.result, analysed.bundle
     except ArtifactError as error:
+        if not run.rows and error.code is ErrorCode.ARTIFACT_NOT_FOUND:
+            return  # nothing was logged, neither through the run nor to MLflow
         warnings.warn(
             f"DeepFix saved run {run.run_id} but did not analyse it: {error.message}",
             AnalysisSkippedWarning,
@@ -180,19 +181,8 @@ def memory_bundle(run: TrackedRun) -> Any:
         dataset=run.dataset,
         statistics=run.statistics,
         run_id=run.run_id,
-        source=f"runs:/{run.run_id}",
+        source=f"runs:/{run.run_id}" if run.run_id else "tracked run",
     )
-
-
-def mlflow_bundle(run: TrackedRun, tracking_uri: str | None) -> Any:
-    """What was logged to the MLflow run itself (its metric history), or None when nothing."""
-    from deepfix_notebook.artifacts import ArtifactError, load_mlflow_run
-
-    assert run.run_id is not None
-    try:
-        return load_mlflow_run(run.run_id, store(tracking_uri))
-    except ArtifactError:
-        return None
 
 
 def store(tracking_uri: str | None) -> str | None:
@@ -202,3 +192,9 @@ def store(tracking_uri: str | None) -> str | None:
     from deepfix_notebook.backends import tracking_uri as backend_uri
 
     return backend_uri()
+
+
+def _is_backend(value: object) -> bool:
+    from deepfix_notebook.backends import AnalysisBackend
+
+    return isinstance(value, AnalysisBackend)

@@ -36,6 +36,7 @@ from deepfix_notebook.training._tracker import TrackedRun, save_failed
 if TYPE_CHECKING:
     import torch
 
+    from deepfix_notebook.artifacts import RunRef
     from deepfix_notebook.backends import AnalysisBackend
     from deepfix_notebook.contract import Analysis, AnalysisResult
 
@@ -179,6 +180,10 @@ class DeepFixCallback(Callback):
     def wait(self, timeout: float | None = None) -> AnalysisResult:
         """The analysis (after ``analysis_mode="async"``, fetched and written back to MLflow)."""
         return self.run.wait(timeout)
+
+    def __deepfix_run__(self) -> RunRef:
+        """The run trained with this callback (`deepfix_notebook.artifacts.run_ref`)."""
+        return self.run.__deepfix_run__()
 
     # --- Lightning hooks --------------------------------------------------------------------
 

@@ -29,13 +29,14 @@ from deepfix_notebook.training._finish import (
     AnalysisSettings,
     OfflineMode,
     analyze,
+    memory_bundle,
     save,
     store,
     write_back,
 )
 
 if TYPE_CHECKING:
-    from deepfix_notebook.artifacts import ArtifactBundle
+    from deepfix_notebook.artifacts import ArtifactBundle, RunRef
     from deepfix_notebook.backends import AnalysisBackend
     from deepfix_notebook.contract import Analysis, AnalysisResult
     from deepfix_notebook.training._monitor import LiveMonitor
@@ -148,6 +149,19 @@ class TrackedRun:
             described["num_val_samples"] = num_val_samples
         self.dataset = {**described, **metadata}
         self.statistics = statistics or None
+
+    def __deepfix_run__(self) -> RunRef:
+        """Which run this is (`deepfix_notebook.artifacts.run_ref`): its MLflow run once saved,
+        with what was logged through it in memory (analysed as it is in-process; a server reads
+        the MLflow run)."""
+        from deepfix_notebook.artifacts import RunRef
+
+        bundle = self.bundle
+        if bundle is None and self.rows:
+            bundle = memory_bundle(self)
+        if self.run_id is None and bundle is None:
+            raise ValueError("This run logged nothing yet: there is no run to analyse.")
+        return RunRef(run_id=self.run_id, tracking_uri=self.tracking_uri, bundle=bundle)
 
     def columns(self) -> dict[str, list[float | None]]:
         """The logged rows as wide columns (``None`` where a metric was not logged)."""

@@ -34,23 +34,35 @@ PAYLOAD_VERSION = 1
 
 
 def analysis_payload(
-    result: AnalysisResult, table: MetricsTable | None = None, *, max_points: int = 1000
+    result: AnalysisResult,
+    table: MetricsTable | None = None,
+    *,
+    max_points: int = 1000,
+    run_name: str | None = None,
 ) -> dict[str, Any]:
-    """``{"version", "result", "curves"}``: the result and its run's downsampled curves."""
-    return {
+    """``{"version", "result", "curves"}``: the result and its run's downsampled curves; with
+    ``run_name``, the views name the run by it (its id on hover)."""
+    payload: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
         "result": result.model_dump(mode="json"),
         "curves": None if table is None else curves_payload(table, max_points),
     }
+    if run_name:
+        payload["run_name"] = run_name
+    return payload
 
 
 def analysis_bundle(
-    result: AnalysisResult, table: MetricsTable | None = None, *, max_points: int = 1000
+    result: AnalysisResult,
+    table: MetricsTable | None = None,
+    *,
+    max_points: int = 1000,
+    run_name: str | None = None,
 ) -> dict[str, Any]:
     """An analysis as DeepFix JSON, HTML (with charts when ``table`` is given) and text."""
     return {
-        MIME_ANALYSIS: analysis_payload(result, table, max_points=max_points),
-        "text/html": analysis_html(result, table),
+        MIME_ANALYSIS: analysis_payload(result, table, max_points=max_points, run_name=run_name),
+        "text/html": analysis_html(result, table, run_name=run_name),
         "text/plain": render_analysis(result),
     }
 
@@ -63,9 +75,11 @@ def comparison_payload(
     metric: str = "val_loss",
     align: str = "step",
     max_points: int = 500,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Several runs' results, parameters and their ``metric`` and train-loss curves."""
-    return {
+    """Several runs' results, parameters and their ``metric`` and train-loss curves; ``names``
+    (run names by result key, where known) name the runs in the views."""
+    payload: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
         "metric": metric,
         "align": align,
@@ -75,6 +89,10 @@ def comparison_payload(
             k: curves_payload(t, max_points, only=[metric, "train_loss"]) for k, t in tables.items()
         },
     }
+    known = {k: n for k, n in (names or {}).items() if k in results and n}
+    if known:
+        payload["names"] = known
+    return payload
 
 
 def comparison_bundle(
@@ -85,14 +103,17 @@ def comparison_bundle(
     metric: str = "val_loss",
     align: str = "step",
     max_points: int = 500,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Runs side by side as DeepFix JSON, HTML and text."""
     payload = comparison_payload(
-        results, tables, params, metric=metric, align=align, max_points=max_points
+        results, tables, params, metric=metric, align=align, max_points=max_points, names=names
     )
     return {
         MIME_COMPARISON: payload,
-        "text/html": comparison_html(results, tables, params, metric=metric, align=align),
+        "text/html": comparison_html(
+            results, tables, params, metric=metric, align=align, names=names
+        ),
         "text/plain": render_comparison(results, params),
     }
 

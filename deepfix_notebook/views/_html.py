@@ -78,7 +78,11 @@ def _diagnoses(result: AnalysisResult) -> list[tuple[str, Analysis]]:
 
 
 def analysis_html(
-    result: AnalysisResult, table: MetricsTable | None = None, *, max_points: int = 400
+    result: AnalysisResult,
+    table: MetricsTable | None = None,
+    *,
+    max_points: int = 400,
+    run_name: str | None = None,
 ) -> str:
     """One analysis as a self-contained HTML fragment.
 
@@ -89,17 +93,63 @@ def analysis_html(
     """
     if max_points < 2:
         raise ValueError(f"max_points must be at least 2, got {max_points}")
-    body = [_header(result), _plan(result)]
+    body = [_header(result, run_name), _status_note(result), _plan(result)]
     if table is not None:
         body.append(_charts(result, table, max_points))
     body += [_findings(result, table), _warnings(result.warnings)]
     return _view("analysis", body)
 
 
-def _header(result: AnalysisResult) -> str:
+def _complete(result: AnalysisResult) -> bool:
+    """Every agent answered and none failed: only then does an absence of findings mean health."""
+    return (
+        result.status.value == "completed"
+        and bool(result.agent_results)
+        and not any(a.error_message for a in result.agent_results)
+    )
+
+
+def _status_note(result: AnalysisResult) -> str:
+    """What failed and what to do, for a failed or partial analysis; empty when it completed."""
+    if _complete(result):
+        return ""
+    ran = bool(result.agent_results) and result.status.value != "failed"
+    head = (
+        "Partial analysis: not every check ran, so this is not a clean bill of health."
+        if ran
+        else "The analysis failed: nothing was checked, so this says nothing about the run."
+    )
+    failed = [a for a in result.agent_results if a.error_message]
+    items = [f"<li><code>{_e(a.agent_name)}</code>: {_e(a.error_message)}</li>" for a in failed]
+    if not failed and not result.agent_results:
+        items = [f"<li>{_e(w)}</li>" for w in result.warnings]
+    todo = (
+        "the findings below come from the checks that finished. Fix what the failed check says "
+        "it needed and run the analysis again."
+        if ran
+        else "fix the cause above and run the analysis again. If a DeepFix server is "
+        "unreachable, <code>%deepfix connect local</code> analyses in this kernel."
+    )
+    kind = "partial" if ran else "failed"
+    listed = f"<ul>{''.join(items)}</ul>" if items else ""
+    return (
+        f'<div class="df-status-note df-status-{kind}" role="alert"><p><b>{head}</b></p>'
+        f"{listed}<p>What to do: {todo}</p></div>"
+    )
+
+
+def _run_label(run_id: str, name: str | None) -> str:
+    """A run by its name, its id on hover (and in a ``<code>`` where it has no name)."""
+    if name and name != run_id:
+        return f'<span class="df-run" title="{_e(run_id)}">{_e(name)}</span>'
+    return f"<code>{_e(run_id)}</code>"
+
+
+def _header(result: AnalysisResult, run_name: str | None = None) -> str:
     counts = result.counts_by_severity()
     badges = [_badge(result.status.value, f"st-{result.status.value}")]
-    for severity in reversed(Severity):
+    # A failed analysis checked nothing: zero counts would read as a clean run.
+    for severity in [] if result.status.value == "failed" else reversed(Severity):
         count = counts[severity.value]
         badges.append(_badge(f"{count} {severity.value}", severity.value if count else "plain"))
     meta = [
@@ -108,9 +158,11 @@ def _header(result: AnalysisResult) -> str:
         _e(result.timestamp.isoformat().replace("+00:00", "Z")),
         f"request <code>{_e(result.request_id)}</code>",
     ]
+    if run_name and run_name != result.run_id:
+        meta.insert(0, f"run id <code>{_e(result.run_id)}</code>")
     summary = f"<p>{_e(result.summary)}</p>" if result.summary else ""
     return (
-        f"<h3>DeepFix analysis of <code>{_e(result.run_id)}</code></h3>"
+        f"<h3>DeepFix analysis of {_run_label(result.run_id, run_name)}</h3>"
         f'<div class="df-badges">{"".join(badges)}</div>'
         f'<p class="df-meta">{_SEP.join(meta)}</p>{summary}'
     )
@@ -125,7 +177,11 @@ def _plan(result: AnalysisResult) -> str:
         out.append(f'<p class="df-error">Advisor failed: {_e(advisor.error_message)}</p>')
     if not advisor.analysis:
         if not advisor.error_message:
-            out.append("<p>Nothing to change.</p>")
+            out.append(
+                "<p>Nothing to change.</p>"
+                if _complete(result)
+                else "<p>No plan from the checks that finished (the analysis did not complete).</p>"
+            )
         return "".join(out)
     out.append("<ol>")
     for item in advisor.analysis:
@@ -156,11 +212,13 @@ def _findings(result: AnalysisResult, table: MetricsTable | None) -> str:
             out.append(_finding(item, table))
             shown += 1
     if not shown:
-        complete = result.agent_results and not any(a.error_message for a in result.agent_results)
-        if complete and result.status.value != "failed":
+        if _complete(result):
             out.append("<p>No problems found.</p>")
         else:  # nothing ran, or not everything: absence of findings says nothing
-            out.append("<p>No findings: the analysis did not complete (see above).</p>")
+            out.append(
+                "<p>No findings: the analysis did not complete (see above), so the run may "
+                "still have problems.</p>"
+            )
     return "".join(out)
 
 
@@ -303,6 +361,7 @@ def comparison_html(
     metric: str = "val_loss",
     max_points: int = 400,
     align: str = "step",
+    names: Mapping[str, str] | None = None,
 ) -> str:
     """Several runs side by side: problems by run, differing parameters, a ranking, an overlay.
 
@@ -316,14 +375,15 @@ def comparison_html(
     head = f"<h3>DeepFix comparison of {len(results)} run(s)</h3>"
     if not results:
         return _view("comparison", [head, "<p>No runs to compare.</p>"])
-    body = [head, _matrix(results)]
+    names = dict(names or {})
+    body = [head, _matrix(results, names)]
     if params:
-        body.append(_param_diff(results, params))
-    body.append(_ranking(results, tables, metric, max_points, align))
+        body.append(_param_diff(results, params, names))
+    body.append(_ranking(results, tables, metric, max_points, align, names))
     return _view("comparison", body)
 
 
-def _matrix(results: Mapping[str, AnalysisResult]) -> str:
+def _matrix(results: Mapping[str, AnalysisResult], names: Mapping[str, str]) -> str:
     worst: dict[str, dict[str, tuple[Severity, int]]] = {}
     for run, result in results.items():
         cells: dict[str, tuple[Severity, int]] = {}
@@ -343,17 +403,22 @@ def _matrix(results: Mapping[str, AnalysisResult]) -> str:
     out.append(f"<table><tr><th>run</th><th>status</th>{head}</tr>")
     for run, result in results.items():
         status = result.status.value
-        row = [f"<td><code>{_e(run)}</code></td><td>{_badge(status, f'st-{status}')}</td>"]
+        label = _run_label(run, names.get(run))
+        row = [f"<td>{label}</td><td>{_badge(status, f'st-{status}')}</td>"]
         for code in codes:
             if code not in worst[run]:
-                row.append(f'<td class="df-empty">{_MISSING}</td>')
+                if status != "completed":  # not analysed: unknown, not absent
+                    row.append(f'<td class="df-empty" title="{_e(status)} analysis">?</td>')
+                else:
+                    row.append(f'<td class="df-empty">{_MISSING}</td>')
                 continue
             severity, count = worst[run][code]
-            text = severity.value + (f" \u00d7{count}" if count > 1 else "")
+            # One problem, once per run: how many agents reported it is in the tooltip.
+            tip = f"{names.get(run, run)}: {code}, worst {severity.value}"
             row.append(
                 f'<td class="df-cell df-{_e(severity.value)}" '
-                f'title="{_e(f"{run}: {code}, {count} finding(s), worst {severity.value}")}">'
-                f"{_e(text)}</td>"
+                f'title="{_e(f"{tip} (reported by {count} finding(s))")}">'
+                f"{_e(severity.value)}</td>"
             )
         out.append(f"<tr>{''.join(row)}</tr>")
     out.append("</table>")
@@ -385,8 +450,11 @@ def parameters_html(params: Mapping[str, Mapping[str, object]]) -> str:
 
 
 def _param_diff(
-    runs_in_order: Mapping[str, object], params: Mapping[str, Mapping[str, object]]
+    runs_in_order: Mapping[str, object],
+    params: Mapping[str, Mapping[str, object]],
+    names: Mapping[str, str] | None = None,
 ) -> str:
+    names = names or {}
     runs = list(runs_in_order)
     flat = {
         run: {k: _param_text(v) for k, v in _flatten(params.get(run, {})).items()} for run in runs
@@ -397,7 +465,7 @@ def _param_diff(
     if not differing:
         out.append(f"<p>All {len(runs)} run(s) share the same {len(keys)} parameter(s).</p>")
         return "".join(out)
-    head = "".join(f"<th><code>{_e(run)}</code></th>" for run in runs)
+    head = "".join(f"<th>{_run_label(run, names.get(run))}</th>" for run in runs)
     out.append(f"<table><tr><th>parameter</th>{head}</tr>")
     for key in differing:
         cells = "".join(f"<td>{_e(flat[run].get(key, _MISSING))}</td>" for run in runs)
@@ -432,7 +500,9 @@ def _ranking(
     metric: str,
     max_points: int,
     align: str = "step",
+    names: Mapping[str, str] | None = None,
 ) -> str:
+    names = names or {}
     out = ["<h4>Ranking</h4>"]
     if not tables:
         out.append(f"<p>Give the runs' metrics tables to rank them by {_e(metric)}.</p>")
@@ -467,7 +537,7 @@ def _ranking(
         step = _MISSING if best is None else f"{best[1]:,}"
         position = str(rank) if best is not None else _MISSING
         out.append(
-            f'<tr><td class="df-num">{_e(position)}</td><td><code>{_e(run)}</code></td>'
+            f'<tr><td class="df-num">{_e(position)}</td><td>{_run_label(run, names.get(run))}</td>'
             f'<td class="df-num">{_e(value)}</td><td class="df-num">{_e(step)}</td></tr>'
         )
     out.append("</table>")
@@ -479,7 +549,7 @@ def _ranking(
             x: np.ndarray = steps
             if align == "epoch" and epochs is not None and bool(np.isfinite(epochs).all()):
                 x = epochs
-            series.append(Series(run, x, values))
+            series.append(Series(names.get(run, run), x, values))
     if series:
         out.append(
             line_chart(series, title=f"{chosen} by run", max_points=max_points, x_label=align)

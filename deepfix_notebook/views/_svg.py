@@ -25,6 +25,9 @@ HEIGHT = 230
 _LEFT, _RIGHT, _TOP, _BOTTOM = 58, 12, 30, 34
 _LOG_RATIO = 100.0  # a positive curve spanning more than this factor is drawn on a log scale
 _MAX_BANDS = 12
+_LABEL_ROWS = 3
+_LABEL_ROW_HEIGHT = 12
+_MARK_GAP = 10.0  # px: non-finite marks closer than this are one mark with a count
 
 
 def _e(value: object) -> str:
@@ -245,6 +248,27 @@ def line_chart(
     return "".join(out)
 
 
+def nonfinite_stretches(
+    xs: FloatArray, ys: FloatArray, gap: float = 0.0
+) -> list[tuple[float, float, int, bool]]:
+    """``(first, last, count, negative)`` per stretch of consecutive non-finite values; stretches
+    closer than ``gap`` (x units) merge, so a short run's NaNs on a long axis stay one mark."""
+    out: list[list[float | int | bool]] = []
+    previous = False
+    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+        if math.isfinite(y):
+            previous = False
+            continue
+        negative = y == -math.inf
+        if out and out[-1][3] == negative and (previous or x - float(out[-1][1]) <= gap):
+            out[-1][1] = x
+            out[-1][2] = int(out[-1][2]) + 1
+        else:
+            out.append([x, x, 1, negative])
+        previous = True
+    return [(float(a), float(b), int(c), bool(d)) for a, b, c, d in out]
+
+
 def _marks(
     label: str,
     xs: FloatArray,
@@ -254,37 +278,111 @@ def _marks(
     top: float,
     bottom: float,
 ) -> str:
-    total = int(np.count_nonzero(~np.isfinite(ys)))
-    first = xs[bad[0]]
-    d = []
-    for x, y in zip(xscale(xs[bad]).tolist(), ys[bad].tolist(), strict=True):
-        cy = bottom - 4 if y == -math.inf else top - 6
-        d.append(f"M{x - 3:.1f} {cy - 3:.1f}l6 6m0-6l-6 6")
-    title = f"{label}: {total:,} non-finite value(s), the first at {_fmt_x(float(first))}"
-    return (
-        f'<path stroke="{BAD_COLOUR}" stroke-width="1.5" fill="none" d="{"".join(d)}">'
-        f"<title>{_e(title)}</title></path>"
-    )
+    pixel = xscale.length / max(abs(xscale.high - xscale.low), 1e-300)
+    stretches = nonfinite_stretches(xs, ys, _MARK_GAP / pixel)
+    total = sum(count for _, _, count, _ in stretches)
+    title = f"{label}: {total:,} non-finite value(s), the first at {_fmt_x(float(stretches[0][0]))}"
+    out = [
+        f'<g stroke="{BAD_COLOUR}" fill="{BAD_COLOUR}" class="df-nonfinite">'
+        f"<title>{_e(title)}</title>"
+    ]
+    for first, last, count, negative in stretches:
+        x0, x1 = xscale.one(first), xscale.one(last)
+        cy = bottom - 4 if negative else top - 6
+        steps = (
+            f"step {_fmt_x(first)}"
+            if first == last
+            else f"steps {_fmt_x(first)}\u2013{_fmt_x(last)}"
+        )
+        out.append(
+            f"<g><title>{_e(f'{label}: {count:,} non-finite value(s), {steps}')}</title>"
+            f'<path stroke-width="1.5" fill="none" d="M{x0 - 3:.1f} {cy - 3:.1f}l6 6m0-6l-6 6"/>'
+        )
+        if x1 - x0 > 4:
+            out.append(
+                f'<line x1="{x0 + 3:.1f}" y1="{cy:.1f}" x2="{x1:.1f}" y2="{cy:.1f}" '
+                'stroke-width="2"/>'
+            )
+        if count > 1:
+            out.append(
+                f'<text x="{max(x1, x0 + 3) + 3:.1f}" y="{cy + 3.5:.1f}" stroke="none" '
+                f'font-size="9" font-weight="600" class="df-halo">\u00d7{count:,}</text>'
+            )
+        out.append("</g>")
+    out.append("</g>")
+    return "".join(out)
 
 
 def _bands(bands: Sequence[Band], xscale: _Scale, x_low: float, x_high: float) -> str:
+    """Each finding's segment shaded, an onset line at its first step, and the labels at the
+    onsets, each in the first row where it overlaps no other (one with no room is left out: the
+    band's tooltip still names it)."""
     shades, labels = [], []
-    for row, band in enumerate(bands[:_MAX_BANDS]):
+    rows: list[list[tuple[float, float]]] = [[] for _ in range(_LABEL_ROWS)]
+    right = WIDTH - _RIGHT
+    for band in sorted(bands[:_MAX_BANDS], key=lambda b: (b.first, b.last)):
         first, last = max(band.first, x_low), min(band.last, x_high)
         if first > last:
             continue
         x0, x1 = xscale.one(first), xscale.one(last)
         colour = SEVERITY_COLOURS.get(band.severity, SEVERITY_COLOURS["medium"])
+        title = _e(band.title or band.label)
         shades.append(
             f'<rect x="{x0:.1f}" y="{_TOP}" width="{max(x1 - x0, 1.5):.1f}" '
             f'height="{HEIGHT - _TOP - _BOTTOM}" fill="{colour}" fill-opacity="0.13">'
-            f"<title>{_e(band.title or band.label)}</title></rect>"
+            f"<title>{title}</title></rect>"
+            f'<path d="M{x0:.1f} {_TOP}V{HEIGHT - _BOTTOM}M{x0 - 4:.1f} {_TOP - 5}h8l-4 5z" '
+            f'stroke="{colour}" fill="{colour}" stroke-width="1.5" stroke-dasharray="3 2">'
+            f"<title>onset: {title}</title></path>"
         )
+        width = len(band.label) * 6.2 + 4
+        x = max(_LEFT + 2, min(x0 + 3, right - width))
+        row = next(
+            (i for i, taken in enumerate(rows) if all(x + width <= a or x >= b for a, b in taken)),
+            None,
+        )
+        if row is None:
+            continue
+        rows[row].append((x - 2, x + width + 2))
         labels.append(
-            f'<text x="{x0 + 2:.1f}" y="{_TOP + 10 + 11 * (row % 3)}" fill="{colour}" '
-            f'font-size="10" font-weight="600">{_e(band.label)}</text>'
+            # The text in the page's colour (legible in either theme, whatever the OS
+            # prefers); the severity is the onset marker's and the band's colour.
+            f'<text x="{x:.1f}" y="{_TOP + 10 + _LABEL_ROW_HEIGHT * row}" fill="currentColor" '
+            f'font-size="10" font-weight="600" class="df-halo"><title>{title}</title>'
+            f"{_e(band.label)}</text>"
         )
     return "".join(shades) + "".join(labels)
+
+
+def log_ticks(low: float, high: float, count: int = 6) -> list[float]:
+    """Ticks of a log axis: 1-2-5 (or 1-3, or powers of ten) per decade, about ``count``."""
+    if not (low > 0 and high > low):
+        return [low]
+    lo, hi = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    for steps in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [
+            float(f"{m * 10.0**p:.12g}")
+            for p in range(lo, hi + 1)
+            for m in steps
+            if low * (1 - 1e-9) <= m * 10.0**p <= high * (1 + 1e-9)
+        ]
+        if (len(ticks) <= count + 1 or len(steps) == 1) and len(ticks) >= 2:
+            every = math.ceil(len(ticks) / (count + 1))
+            return ticks[::every]
+    return [low, high]
+
+
+def fmt_log_tick(value: float) -> str:
+    """A log axis' tick as people write it: ``1e-4``, ``3e-4``, ``0.001``, ``5``, ``1e5``."""
+    if not (value > 0 and math.isfinite(value)):
+        return _fmt(value)
+    if 1e-3 <= value < 1e4:
+        return f"{value:.3g}"
+    exponent = math.floor(math.log10(value))
+    mantissa = float(f"{value / 10.0**exponent:.2g}")
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:g}e{exponent}"
 
 
 def _axes(xscale: _Scale, yscale: _Scale, x_low: float, x_high: float, x_label: str) -> str:
@@ -296,26 +394,24 @@ def _axes(xscale: _Scale, yscale: _Scale, x_low: float, x_high: float, x_label: 
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>',
     ]
     labels = []
-    if yscale.log:
-        lo, hi = math.log10(yscale.low), math.log10(yscale.high)
-        y_ticks = [10.0**p for p in range(math.ceil(lo), math.floor(hi) + 1)]
-        if len(y_ticks) < 2:
-            y_ticks = [yscale.low, yscale.high]
-    else:
-        y_ticks = _nice_ticks(yscale.low, yscale.high)
+    y_ticks = (
+        log_ticks(yscale.low, yscale.high) if yscale.log else _nice_ticks(yscale.low, yscale.high)
+    )
+    y_text = fmt_log_tick if yscale.log else _fmt
     for tick in y_ticks:
         y = yscale.one(tick)
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke-opacity="0.1"/>'
         )
         labels.append(
-            f'<text x="{left - 4}" y="{y + 3.5:.1f}" text-anchor="end">{_e(_fmt(tick))}</text>'
+            f'<text x="{left - 4}" y="{y + 3.5:.1f}" text-anchor="end">{_e(y_text(tick))}</text>'
         )
     for tick in _nice_ticks(x_low, x_high):
         x = xscale.one(tick)
         out.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}"/>')
         labels.append(
-            f'<text x="{x:.1f}" y="{bottom + 15}" text-anchor="middle">{_e(_fmt_x(tick))}</text>'
+            f'<text x="{x:.1f}" y="{bottom + 15}" '
+            f'text-anchor="{"end" if x > right - 24 else "middle"}">{_e(_fmt_x(tick))}</text>'
         )
     out.append("</g>")
     labels.append(f'<text x="{right}" y="{HEIGHT - 4}" text-anchor="end">{_e(x_label)}</text>')

@@ -99,6 +99,15 @@ def _rules() -> str:
         f"{r} td.df-cell{{text-align:center;color:#fff;font-weight:600}}",
         f"{r} td.df-empty{{text-align:center;color:var(--df-muted)}}",
         f"{r} .df-error{{color:{SEVERITY_COLOURS['high']};font-weight:600}}",
+        f"{r} .df-status-note{{border-left:4px solid {SEVERITY_COLOURS['high']};padding:4px 10px;"
+        "margin:8px 0;background:rgba(207,34,46,0.08)}",
+        f"{r} .df-status-partial{{border-left-color:{SEVERITY_COLOURS['medium']};"
+        "background:rgba(154,103,0,0.1)}",
+        f"{r} .df-status-note p,{r} .df-status-note ul{{margin:4px 0}}",
+        # Band labels and NaN counts keep a halo of the page's colour: legible over bands and
+        # curves in light and dark themes.
+        f"{r} .df-halo{{paint-order:stroke;stroke:var(--df-bg);stroke-width:3px;"
+        "stroke-linejoin:round}",
         f"{r} figure{{margin:6px 0}}",
         f"{r} svg{{display:block;width:100%;max-width:680px;height:auto;color:var(--df-fg)}}",
         f"{r} figcaption{{font-size:0.9em;color:var(--df-muted)}}",

@@ -10,7 +10,7 @@
 
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 
-import { MIME_TYPES } from './payload';
+import { MIME_TYPES } from './views';
 import { DeepFixRenderer } from './renderer';
 
 export const RANK = -20;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import extension, { RANK, rendererFactory } from '../src/mime';
-import { MIME_ANALYSIS, MIME_COMPARISON, MIME_KNOWLEDGE } from '../src/payload';
+import { MIME_ANALYSIS, MIME_COMPARISON, MIME_KNOWLEDGE } from '../src/views';
 import { DeepFixRenderer, RENDERER_CLASS } from '../src/renderer';
-import { analysisPayload, knowledgePayload } from './fixtures';
+import { analysisPayload, knowledgePayload } from '../../widgets/test/fixtures';
 
 function model(data: Record<string, unknown>): any {
   return { data, metadata: {}, trusted: false, setData: () => undefined };

@@ -51,9 +51,9 @@ def download_roots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, set[str]
     calls: list[tuple[Path, set[str]]] = []
     real = mlflow_module._download_layout
 
-    def spy(client: Any, run_id: str, root: Path, uri: str) -> tuple[str, ...]:
+    def spy(client: Any, run_id: str, root: Path, uri: str, **kwargs: Any) -> tuple[str, ...]:
         try:
-            return real(client, run_id, root, uri)
+            return real(client, run_id, root, uri, **kwargs)
         finally:
             calls.append((root, _files_under(root)))
 
@@ -235,6 +235,18 @@ def test_metric_history_fallback(sqlite_store: Any) -> None:
     assert params.learning_rate == 0.01 and type(params.learning_rate) is float
     assert params.batch_size == 64 and type(params.batch_size) is int
     assert params.optimizer == "sgd"
+
+
+def test_bundle_carries_the_runs_name(sqlite_store: Any) -> None:
+    client = MlflowClient(tracking_uri=sqlite_store.uri)
+    run_id = client.create_run(sqlite_store.experiment_id, run_name="lr-3e-4-adam").info.run_id
+    for step in range(4):
+        client.log_metric(run_id, "loss", 1.0 / (step + 1), step=step)
+
+    bundle = load_mlflow_run(run_id, sqlite_store.uri)
+
+    assert bundle.run_id == run_id
+    assert bundle.run_name == "lr-3e-4-adam"
 
 
 # --------------------------------------------------------------------------- errors

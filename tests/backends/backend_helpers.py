@@ -18,9 +18,11 @@ FAST_POLL = PollingConfig(initial_interval=0.05, max_interval=0.2, max_wait_time
 
 @dataclass(frozen=True)
 class Runs:
-    """Runs logged to the MLflow server at ``tracking_uri``, by scenario."""
+    """Runs logged to the MLflow server at ``tracking_uri`` in ``experiment``, by scenario
+    (each run is named after its scenario)."""
 
     tracking_uri: str
+    experiment: str
     by_name: dict[str, str]
 
 

@@ -62,7 +62,7 @@ def runs(mlflow_server: str, tmp_path_factory: pytest.TempPathFactory) -> Runs:
                 experiment=experiment,
                 run_name=name,
             )
-    return Runs(mlflow_server, by_name)
+    return Runs(mlflow_server, experiment, by_name)
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,16 @@ def local_and_remote(
     finally:
         local.close()
         remote.close()
+
+
+@pytest.fixture
+def current(backend: AnalysisBackend) -> Iterator[AnalysisBackend]:
+    """``backend`` made the process's current one (what `analyze`, `ask` and the magics use)
+    for the test; the embedded engine again afterwards."""
+    from deepfix_notebook.backends import LocalBackend, use
+
+    use(backend)
+    try:
+        yield backend
+    finally:
+        use(LocalBackend())

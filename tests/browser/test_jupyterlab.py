@@ -4,8 +4,8 @@ A person's path: open the notebook, wait for the kernel, Run > Run All Cells, th
 DeepFix output. With the DeepFix labextension (installed by ``pip install``) JupyterLab draws the
 output natively from its JSON (``.jp-DeepFix-analysis``), live and after the notebook is saved and
 reopened, where the ipywidgets view it also carries would read "Error displaying widget: model
-not found". With the extension disabled, the interactive ``.deepfix-widget`` (ipywidgets + a
-Plotly figure) shows instead, as in frontends without the extension that have widgets.
+not found". With the extension disabled, the anywidget ``AnalysisWidget`` draws the same views
+(the repository's ``widgets/``) instead, as in frontends without the extension that have widgets.
 """
 
 from __future__ import annotations
@@ -137,11 +137,50 @@ def without_extension(jupyterlab: Any) -> Iterator[None]:
         yield
 
 
-def test_without_the_extension_the_widget_shows(
+def _switch_theme(page: Any, theme: str) -> None:
+    """Settings > Theme > ``theme``, as a person would; wait until the page has it."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Settings$")).click()
+    page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^Theme")).hover()
+    page.locator(".lm-Menu-item:visible", has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    light = "true" if "Light" in theme else "false"
+    page.wait_for_function(
+        "light => document.body.dataset.jpThemeLight === light",
+        arg=light,
+        timeout=KERNEL_TIMEOUT_MS,
+    )
+    page.wait_for_timeout(500)  # the theme's stylesheet applies after the attribute changes
+
+
+def _fits(view: Any) -> None:
+    """Nothing of ``view`` is cut off on the right, and no two band labels overlap."""
+    overflow = view.evaluate(
+        "e => [e, ...e.querySelectorAll('*')].filter(x => x.scrollWidth > x.clientWidth + 1 "
+        "&& getComputedStyle(x).overflowX === 'visible' && x.clientWidth > 0)"
+        ".map(x => `${x.className.baseVal ?? x.className}: ${x.textContent.slice(0, 40)} "
+        "(${x.scrollWidth} > ${x.clientWidth})`)"
+    )
+    assert not overflow, overflow
+    boxes = view.locator(".jp-DeepFix-band-label:visible").evaluate_all(
+        "e => e.map(x => { const r = x.getBoundingClientRect(); "
+        "return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (a, b)
+
+
+def _luminance(css: str) -> float:
+    channels = [float(v) for v in re.findall(r"[\d.]+", css)[:3]]
+    return sum(w * c / 255 for w, c in zip((0.2126, 0.7152, 0.0722), channels, strict=True))
+
+
+def test_without_the_extension_the_anywidget_draws_the_same_view(
     jupyterlab: Any, without_extension: None, browser_page: Any
 ) -> None:
     """What JupyterLab shows after ``SKIP_JUPYTER_BUILDER=1 pip install .`` (or with the
-    extension disabled), and frontends with widgets but not the extension: ``AnalysisWidget``."""
+    extension disabled), as frontends with widgets but not the extension (VS Code, Colab) do:
+    ``AnalysisWidget``, an anywidget drawing the extension's views from the same JSON."""
     page = browser_page.page
     path = _copy_example(jupyterlab, "analyze_widget.ipynb")
     started = time.monotonic()
@@ -153,24 +192,121 @@ def test_without_the_extension_the_widget_shows(
         )
         assert EXTENSION in disabled, disabled
         _menu(page, "Run", "Run All Cells")
-        widget = cells.nth(2).locator(".jp-OutputArea-output .deepfix-widget").first
-        widget.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
-        assert cells.nth(2).locator(".jp-DeepFix, .deepfix-view").count() == 0
-        assert "overfitting" in widget.inner_text().lower()
-        # Its filters and findings list, and a drawn Plotly figure.
-        assert widget.locator(".widget-dropdown select").count() == 4
-        assert widget.locator(".deepfix-findings select option").count() >= 2
-        widget.locator(".js-plotly-plot").first.wait_for(timeout=OUTPUT_TIMEOUT_MS)
-        traces = widget.locator(".js-plotly-plot .scatterlayer .trace")
-        traces.first.wait_for(state="attached", timeout=OUTPUT_TIMEOUT_MS)
-        assert traces.count() >= 2  # train and val loss at least
+        cell = cells.nth(2)
+        view = cell.locator(".jp-OutputArea-output .deepfix-anywidget .jp-DeepFix-analysis").first
+        view.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
+        # The widget, not the extension's renderer (disabled) nor the HTML fallback.
+        assert cell.locator(f'[data-mime-type="{MIME_ANALYSIS}"]').count() == 0
+        assert cell.locator(".deepfix-view").count() == 0
+        assert view.locator(".jp-DeepFix-title").inner_text() == "DeepFix analysis of overfitting"
+        assert view.locator(".jp-DeepFix-chart svg").count() == 2  # loss, accuracy
+        assert view.locator(".jp-DeepFix-chart polyline").count() >= 4
+        findings = view.locator(".jp-DeepFix-finding")
+        total = findings.count()
+        codes = findings.evaluate_all("e => e.map(i => i.dataset.code)")
+        assert "overfitting" in codes, codes
         _check_summary_cell(page, cells)
-        _shoot(browser_page, widget.locator(".deepfix-findings").first, "jupyterlab-widget.png")
+
+        # Filters filter: only the medium findings, and the count says so.
+        severity = view.locator(".jp-DeepFix-filters select[name=severity]")
+        severity.select_option("medium")
+        shown = view.locator(".jp-DeepFix-finding:visible")
+        severities = shown.evaluate_all("e => e.map(i => i.dataset.severity)")
+        assert severities and set(severities) == {"medium"} and len(severities) < total
+        assert view.locator(".jp-DeepFix-shown").inner_text() == (
+            f"{len(severities)} of {total} shown"
+        )
+        severity.select_option("*")
+        assert view.locator(".jp-DeepFix-finding:visible").count() == total
+
+        # Opening a finding highlights its segment on the curves, and only its own.
+        overfitting = view.locator('.jp-DeepFix-finding[data-code="overfitting"]').first
+        key = overfitting.get_attribute("data-deepfix-band")
+        assert key
+        overfitting.locator("summary").click()
+        active = view.locator(".jp-DeepFix-band.jp-mod-active")
+        assert active.count() >= 1
+        assert set(active.evaluate_all("e => e.map(b => b.dataset.deepfixBand)")) == {key}
+        _fits(view)
+        _shoot(browser_page, view, "jupyterlab-anywidget-light.png")
+        _shoot(
+            browser_page, view.locator(".jp-DeepFix-findings"), "jupyterlab-anywidget-light-2.png"
+        )
+        light = _luminance(view.evaluate("e => getComputedStyle(e).backgroundColor"))
+
+        _switch_theme(page, "JupyterLab Dark")
+        dark = _luminance(view.evaluate("e => getComputedStyle(e).backgroundColor"))
+        assert light > 0.8 and dark < 0.3, (light, dark)
+        _fits(view)
+        _shoot(browser_page, view, "jupyterlab-anywidget-dark.png")
+        _shoot(
+            browser_page, view.locator(".jp-DeepFix-findings"), "jupyterlab-anywidget-dark-2.png"
+        )
     except BaseException:
         _report(jupyterlab, browser_page)
         raise
     finally:
         print(f"{time.monotonic() - started:.1f} s")
+        if page.evaluate("document.body.dataset.jpThemeLight") == "false":
+            _switch_theme(page, "JupyterLab Light")  # the server's settings outlive this test
+        jupyterlab.leave_clean(page, [path])
+    _no_deepfix_errors(browser_page)
+
+
+def _comparison_notebook(jupyterlab: Any, name: str) -> str:
+    """A notebook next to the example that compares three example runs; its server path."""
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Three runs side by side"),
+            nbformat.v4.new_code_cell("%load_ext deepfix_notebook"),
+            nbformat.v4.new_code_cell(
+                "%deepfix compare ../runs/overfitting ../runs/diverging ../runs/quickstart"
+            ),
+            nbformat.v4.new_code_cell("len(deepfix_result_comparison.results)"),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    path = f"notebooks/{name}"
+    nbformat.write(notebook, jupyterlab.root / path)
+    return path
+
+
+def test_without_the_extension_the_comparison_widget_fits_in_both_themes(
+    jupyterlab: Any, without_extension: None, browser_page: Any
+) -> None:
+    """``%deepfix compare`` as ``ComparisonWidget``: every run in the matrix, the run column
+    stays in view while the matrix scrolls, headers wrap, nothing is cut off."""
+    page = browser_page.page
+    path = _comparison_notebook(jupyterlab, "compare_widget.ipynb")
+    started = time.monotonic()
+    try:
+        cells = _open_with_idle_kernel(page, jupyterlab.url, path)
+        _menu(page, "Run", "Run All Cells")
+        cell = cells.nth(2)
+        view = cell.locator(".deepfix-anywidget .jp-DeepFix-comparison").first
+        view.wait_for(state="visible", timeout=OUTPUT_TIMEOUT_MS)
+        assert cell.locator(".deepfix-view").count() == 0  # the widget, not the HTML
+        assert view.locator(".jp-DeepFix-title").inner_text() == "DeepFix comparison of 3 run(s)"
+        runs = view.locator(".jp-DeepFix-matrix tbody .jp-DeepFix-run").all_inner_texts()
+        assert runs == ["overfitting", "diverging", "quickstart"], runs
+        ranked = view.locator(".jp-DeepFix-ranking tbody .jp-DeepFix-run").all_inner_texts()
+        assert sorted(ranked) == sorted(runs)
+        first = view.locator(".jp-DeepFix-matrix tbody td:first-child").first
+        assert first.evaluate("e => getComputedStyle(e).position") == "sticky"
+        _fits(view)
+        _shoot(browser_page, view, "jupyterlab-anywidget-comparison-light.png")
+        _switch_theme(page, "JupyterLab Dark")
+        _fits(view)
+        _shoot(browser_page, view, "jupyterlab-anywidget-comparison-dark.png")
+    except BaseException:
+        _report(jupyterlab, browser_page)
+        raise
+    finally:
+        print(f"{time.monotonic() - started:.1f} s")
+        if page.evaluate("document.body.dataset.jpThemeLight") == "false":
+            _switch_theme(page, "JupyterLab Light")
         jupyterlab.leave_clean(page, [path])
     _no_deepfix_errors(browser_page)
 

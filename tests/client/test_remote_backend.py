@@ -31,6 +31,7 @@ from deepfix_notebook.contract import (
 
 URL = "http://deepfix.test"
 TRACKING = "http://mlflow.test:5000"
+RUN = "0123456789abcdef0123456789abcdef"  # the shape of an MLflow run id (not a run name)
 
 
 def backend_for(
@@ -80,7 +81,7 @@ def test_analyze_submits_and_reports_progress(clock: FakeClock) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", ServerUnreachableWarning)
         result = backend.analyze(
-            "runs:/run_1",
+            f"runs:/{RUN}",
             AnalysisOptions(optimization_focus=[OptimizationFocus.OVERFITTING]),
             None,
             on_progress=seen.append,
@@ -94,15 +95,15 @@ def test_analyze_submits_and_reports_progress(clock: FakeClock) -> None:
 
 def test_the_request_names_the_run_and_the_tracking_uri(clock: FakeClock) -> None:
     script = Script(FakeJobs(polls_until_done=1))
-    backend_for(script, clock).submit("run_1")
+    backend_for(script, clock).submit(RUN)
     body = json.loads(script.requests[0].content)
-    assert (body["run_id"], body["mlflow_tracking_uri"]) == ("run_1", TRACKING)
+    assert (body["run_id"], body["mlflow_tracking_uri"]) == (RUN, TRACKING)
     assert script.requests[0].headers["Prefer"] == "respond-async"
 
 
 def test_status_and_result_of_a_submitted_job(clock: FakeClock) -> None:
     backend = backend_for(FakeJobs(polls_until_done=2), clock)
-    request_id = backend.submit("run_1")
+    request_id = backend.submit(RUN)
     assert backend.status(request_id).status is JobState.RUNNING
     assert backend.result(request_id).backend == URL
 
@@ -129,9 +130,9 @@ def test_a_tracking_uri_is_required_for_remote_analysis(clock: FakeClock) -> Non
     script = Script(FakeJobs())
     backend = RemoteBackend(URL, client=DeepFixClient(URL, transport=script.transport))
     with pytest.raises(ValueError, match="needs tracking_uri"):
-        backend.analyze("run_1")
+        backend.analyze(RUN)
     with pytest.raises(ValueError, match="needs tracking_uri"):
-        backend.submit("run_1")
+        backend.submit(RUN)
     assert script.requests == []
 
 
@@ -148,9 +149,13 @@ def test_directories_and_dataframes_are_not_sent(
     for source in (run_dir, str(run_dir), "./runs/exp1", load_run(run_dir)):
         with pytest.raises(ValueError, match=r"connect\('local'\)"):
             backend.analyze(source)
-    with pytest.raises(TypeError, match=r"connect\('local'\)"):
+    with pytest.raises(ValueError, match=r"connect\('local'\)"):
         backend.analyze(pd.DataFrame({"train_loss": [1.0, 0.5, 0.2]}))
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(TypeError, match="not a run: give an MLflow run id"):
+        backend.analyze(object())
+    from deepfix_notebook.artifacts import ArtifactError
+
+    with pytest.raises(ArtifactError, match="empty"):
         backend.analyze("  ")
     assert script.requests == []
 
@@ -177,7 +182,7 @@ def test_an_unknown_offline_mode_is_refused() -> None:
 def test_strict_raises_the_connection_error(refused_uri: str, clock: FakeClock) -> None:
     backend = refused_backend(refused_uri, clock, "strict")
     with pytest.raises(DeepFixConnectionError) as raised:
-        backend.analyze("run_1")
+        backend.analyze(RUN)
     assert raised.value.url == refused_uri
     assert clock.sleeps == [1.0, 2.0, 4.0]  # retried first
     with pytest.raises(DeepFixConnectionError):
@@ -187,11 +192,11 @@ def test_strict_raises_the_connection_error(refused_uri: str, clock: FakeClock) 
 def test_fallback_warns_and_goes_on_without_analysis(refused_uri: str, clock: FakeClock) -> None:
     backend = refused_backend(refused_uri, clock, "fallback")
     with pytest.warns(ServerUnreachableWarning, match="unreachable") as caught:
-        result = backend.analyze("run_1")
+        result = backend.analyze(RUN)
     assert caught[0].filename == __file__  # points at the caller
     assert result.status is AnalysisStatus.FAILED
     assert result.agent_results == []
-    assert result.run_id == "run_1"
+    assert result.run_id == RUN
     assert result.backend == f"{refused_uri} (unreachable)"
     assert refused_uri in result.warnings[0] and "Connection" in result.warnings[0]
     assert "connect('local')" in result.summary
@@ -200,7 +205,7 @@ def test_fallback_warns_and_goes_on_without_analysis(refused_uri: str, clock: Fa
 def test_fallback_submit_gives_a_failed_job(refused_uri: str, clock: FakeClock) -> None:
     backend = refused_backend(refused_uri, clock, "fallback")
     with pytest.warns(ServerUnreachableWarning):
-        request_id = backend.submit("run_1")
+        request_id = backend.submit(RUN)
     status = backend.status(request_id)
     assert status.status is JobState.FAILED and status.error
     assert backend.result(request_id).status is AnalysisStatus.FAILED
@@ -219,7 +224,7 @@ def test_fallback_knowledge_and_health(refused_uri: str, clock: FakeClock) -> No
 def test_fallback_also_covers_server_errors_after_retries(clock: FakeClock) -> None:
     backend = backend_for(Script(envelope(503, "MLFLOW_CONNECTION_ERROR")), clock)
     with pytest.warns(ServerUnreachableWarning, match="MLFLOW_CONNECTION_ERROR"):
-        result = backend.analyze("run_1")
+        result = backend.analyze(RUN)
     assert result.status is AnalysisStatus.FAILED
     assert clock.sleeps == [1.0, 2.0, 4.0]
 
@@ -230,7 +235,7 @@ def test_client_errors_are_raised_in_every_mode(clock: FakeClock, offline: str) 
         Script(envelope(404, "RUN_NOT_FOUND", "Run run_1 not found")), clock, offline=offline
     )
     with pytest.raises(DeepFixError) as raised:
-        backend.analyze("run_1")
+        backend.analyze(RUN)
     assert raised.value.code.value == "RUN_NOT_FOUND"
 
 

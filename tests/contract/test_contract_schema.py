@@ -20,7 +20,7 @@ EXPORTED_MODELS = {
 
 def test_schemas_cover_every_exported_model() -> None:
     assert set(json_schemas()) == EXPORTED_MODELS
-    assert len(EXPORTED_MODELS) == 15
+    assert len(EXPORTED_MODELS) == 20
 
 
 @pytest.mark.parametrize("name", sorted(EXPORTED_MODELS))
@@ -104,6 +104,11 @@ def test_all_is_explicit_and_importable() -> None:
         "QueryType",
         "Recommendation",
         "Severity",
+        "SweepAssociation",
+        "SweepBest",
+        "SweepBestRun",
+        "SweepResult",
+        "SweepRun",
         "TaskType",
         "UtcDateTime",
         "json_schema",

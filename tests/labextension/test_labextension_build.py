@@ -137,6 +137,11 @@ def test_wheel_ships_the_prebuilt_extension_as_shared_data(tmp_path: Path) -> No
     assert {"package.json", "install.json", "static/style.js"} <= set(shipped)
     assert any(re.fullmatch(r"static/remoteEntry\.[0-9a-f]+\.js", n) for n in shipped)
     assert not [n for n in names if n.startswith("deepfix_notebook/labextension/")]
+    # The anywidget bundle of widgets/ (AnalysisWidget, ComparisonWidget) is package data.
+    assert {
+        "deepfix_notebook/notebook/static/widget.js",
+        "deepfix_notebook/notebook/static/widget.css",
+    } <= set(names)
     assert package["version"] == npm_version(__version__)
     assert package["jupyterlab"]["_build"]["mimeExtension"] == "./mimeExtension"
     assert package["jupyterlab"]["_build"]["extension"] == "./extension"

@@ -95,10 +95,8 @@ def _comparison_case(view: Any) -> dict[str, Any]:
             code = a.findings.code.value
             worst, count = cells.get(code, (a.findings.severity, 0))
             cells[code] = (max(worst, a.findings.severity, key=lambda s: s.rank), count + 1)
-        matrix[run] = {
-            code: severity.value + (f" \u00d7{count}" if count > 1 else "")
-            for code, (severity, count) in cells.items()
-        }
+        # Each problem once per run, at its worst severity (the count is in the tooltip).
+        matrix[run] = {code: severity.value for code, (severity, _) in cells.items()}
     best = {}
     for run, table in view.tables.items():
         _, _, values = table.series(view.metric)

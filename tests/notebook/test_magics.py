@@ -18,6 +18,7 @@ from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 from deepfix_notebook.notebook import MIME_ANALYSIS
+from deepfix_notebook.views import MIME_COMPARISON
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "runs"
 
@@ -106,7 +107,8 @@ def test_background_returns_at_once_and_fills_in(ip: Any) -> None:
     [
         ("", "needs a subcommand"),
         ("frobnicate", "unknown subcommand 'frobnicate'"),
-        ("analyze", "required: source"),
+        ("analyze $frame_missing.info", "no variable named 'frame_missing'"),
+        ("analyze {1/0}", "{1/0} failed: ZeroDivisionError"),
         ("analyze x --focus speed", "--focus takes"),
         ("analyze x --out 1bad", "not a Python name"),
         ("analyze $nope", "no variable named 'nope'"),
@@ -136,7 +138,7 @@ def test_help(ip: Any) -> None:
         ip.run_line_magic("deepfix", "analyze --help")
     assert "--background" in cap.stdout
     doc = ip.find_line_magic("deepfix").__doc__
-    assert doc is not None and "%deepfix analyze RUN_ID|PATH|$variable" in doc
+    assert doc is not None and "%deepfix analyze [RUN]" in doc and "$run.info.run_id" in doc
 
 
 @pytest.mark.parametrize("line", ["--help", "-h", "help"])
@@ -227,9 +229,20 @@ def test_runs_lists_the_local_store(
         html = "".join(d.get("text/html", "") for d in rich(cap.outputs))
         assert run_id in html and f"%deepfix analyze {run_id}" in html
         assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+        for header in ("name", "status", "start", "duration", "health", "key params"):
+            assert f"<th>{header}</th>" in html
         with capture_output() as cap:
             ip.run_line_magic("deepfix", f"analyze {run_id}")
         assert ip.user_ns["deepfix_result"].run_id == run_id
+        data = next(d for d in rich(cap.outputs) if MIME_ANALYSIS in d)
+        assert data[MIME_ANALYSIS]["run_name"] == "<b>x</b>"  # the name, escaped when drawn
+        assert f'title="{run_id}">&lt;b&gt;x&lt;/b&gt;' in data["text/html"]
+        second = log_run(metrics=bundle.metrics, tracking_uri=uri, experiment="nb", run_name="y")
+        with capture_output() as cap:
+            ip.run_line_magic("deepfix", f"compare {run_id} {second}")
+        data = next(d for d in rich(cap.outputs) if MIME_COMPARISON in d)
+        assert data[MIME_COMPARISON]["names"] == {run_id: "<b>x</b>", second: "y"}
+        assert f'title="{second}">y</span>' in data["text/html"]
     finally:
         with capture_output():
             ip.run_line_magic("deepfix", "connect local")
@@ -323,3 +336,43 @@ def test_unload_ext_removes_the_magics_and_load_ext_brings_them_back(ip: Any) ->
     ip.run_line_magic("load_ext", "deepfix_notebook")
     assert "deepfix" in ip.magics_manager.magics["line"]
     assert "deepfix" in ip.magics_manager.magics["cell"]
+
+
+def test_analyze_takes_runs_as_the_notebook_holds_them(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy_blank_store: Any
+) -> None:
+    """``$run`` (an ``mlflow.ActiveRun``), ``$run.info.run_id``, ``{expression}``, a run name
+    (``--experiment`` when it is not unique) and no run at all (the kernel's last run) name
+    the same run; what is not a run says what is."""
+    import mlflow
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", copy_blank_store(tmp_path / "mlflow.db"))
+    ids = []
+    for experiment in ("other", "magic"):
+        mlflow.set_experiment(experiment)
+        with mlflow.start_run(run_name="magic-run") as active:
+            for step in range(20):
+                mlflow.log_metric("loss", 2 / (step + 1), step=step)
+                mlflow.log_metric("val_loss", 2.2 / (step + 1), step=step)
+        ids.append(active.info.run_id)
+    ip.user_ns.update(active=active, best={"run": active.info.run_id}, thing=object())
+    for line in (
+        "$active",
+        "$active.info.run_id",
+        "{best['run']}",
+        "magic-run --experiment magic",
+        "",
+    ):
+        ip.user_ns.pop("expanded", None)
+        with capture_output():
+            ip.run_line_magic("deepfix", f"analyze {line} --out expanded --no-plots")
+        assert ip.user_ns["expanded"].run_id == active.info.run_id, line
+    shown = {}
+    for line in ("magic-run", "$thing"):
+        with capture_output() as cap:
+            ip.run_line_magic("deepfix", f"analyze {line}")
+        shown[line] = "".join(d.get("text/html", "") for d in rich(cap.outputs))
+    assert "2 runs are named &#x27;magic-run&#x27;" in shown["magic-run"]
+    assert all(run_id in shown["magic-run"] for run_id in ids)
+    assert "type object is not a run: give an MLflow run id" in shown["$thing"]

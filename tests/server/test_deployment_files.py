@@ -250,7 +250,11 @@ def test_compose_urls_name_services_and_their_ports(
     for key in ("DEEPFIX_BROKER_URL", "DEEPFIX_REDIS_URL"):
         url = urlsplit(env[key])
         assert (url.scheme, url.hostname, url.port) == ("redis", "redis", 6379), key
-    assert "redis-server" in service(compose, "redis")["command"]
+    redis = service(compose, "redis")
+    assert "redis-server" in redis["command"]
+    # Queued messages survive a restart of Redis (issue 17), in a volume of their own.
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
 
     store = sa.engine.make_url(env["DEEPFIX_JOB_STORE_URL"])
     assert store.drivername == "postgresql+psycopg"  # psycopg 3: the `postgres` extra

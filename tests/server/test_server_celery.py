@@ -11,14 +11,25 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 from process_helpers import free_port, stop_process_tree, tail
-from server_helpers import ASYNC, MlflowRuns, StartServer, analyze_body, wait_for_status
+from server_helpers import (
+    ASYNC,
+    MlflowRuns,
+    StartServer,
+    analyze_body,
+    log_long_history,
+    wait_for_status,
+)
+from services import RedisServer, start_redis
 
 from deepfix_notebook.contract import AnalysisRequest, JobState, utc_now
 from deepfix_notebook.server._jobs import Job, SqlJobStore, analysis_key
@@ -278,3 +289,132 @@ def test_fifty_concurrent_submissions_are_all_accounted_for(
     finished = counts[JobState.COMPLETED] + counts[JobState.PARTIAL]
     assert finished == len(ids) and sum(counts.values()) == len(ids)  # none lost, none extra
     assert "deepfix_queue_depth 0.0" in metrics
+
+
+# --------------------------------------------------------------------------- broker loss
+
+RECOVERY_BOUND_S = 30.0  # issue 17: every accepted job runs within 30 s of the broker's return
+N_JOBS = 8
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[list[RedisServer]]:
+    """A Redis of this test's own, which it may kill and restart empty (same port): the list
+    holds every server started, each stopped after the test."""
+    base = tmp_path / "broker"
+    base.mkdir()
+    servers = [start_redis(base)]
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _lose_messages(broker: list[RedisServer], how: str) -> None:
+    """Lose every message in the broker: restart it empty, or flush it."""
+    current = broker[-1]
+    if how == "flushall":
+        redis.Redis(port=current.port).flushall()
+        return
+    current.stop()  # no persistence: the restarted server is empty
+    broker.append(start_redis(current.pidfile.parent, port=current.port))
+
+
+def _started_per_job(workers: list[Worker]) -> Counter[str]:
+    return Counter(
+        str(record["job_id"])
+        for worker in workers
+        for record in worker.lines()
+        if record.get("message") == "analysis started"
+    )
+
+
+@pytest.mark.parametrize("how", ["restart", "flushall"])
+def test_jobs_whose_messages_the_broker_lost_all_run_once(
+    how: str,
+    broker: list[RedisServer],
+    celery_server: Callable[..., object],
+    start_worker: StartWorker,
+    mlflow_runs: MlflowRuns,
+    job_store_url: str,
+) -> None:
+    url = broker[0].url
+    server = celery_server(broker_url=url, max_concurrent=N_JOBS, dispatch_lease_seconds=3)
+    executor = server.app.state.services.executor  # type: ignore[attr-defined]
+    with server.client() as http:  # type: ignore[attr-defined]
+        ids = []
+        for i in range(N_JOBS):  # no worker yet: every message waits in Redis
+            body = analyze_body(mlflow_runs.full, mlflow_runs.uri, max_analysis_time=30 + i)
+            accepted = http.post("/api/v1/analyze", json=body, headers=ASYNC)
+            assert accepted.status_code == 202, accepted.text
+            ids.append(accepted.json()["request_id"])
+        assert not executor.try_reserve()  # N queued jobs, all in the broker: full
+
+        _lose_messages(broker, how)
+        returned = time.monotonic()
+        # Jobs whose message is gone do not count against the limit.
+        assert executor.try_reserve()
+        # The same request again is the same job, which runs (below): not a stranded one.
+        body = analyze_body(mlflow_runs.full, mlflow_runs.uri, max_analysis_time=30)
+        again = http.post("/api/v1/analyze", json=body, headers=ASYNC)
+        assert again.json()["request_id"] == ids[0]
+
+        workers = [start_worker(DEEPFIX_BROKER_URL=url, DEEPFIX_DISPATCH_LEASE_SECONDS="3")]
+        for request_id in ids:
+            remaining = RECOVERY_BOUND_S - (time.monotonic() - returned)
+            final = wait_for_status(http, request_id, FINAL, timeout=max(remaining, 0.1))
+            assert final["status"] in {"completed", "partial"}, final
+        recovered_in = time.monotonic() - returned
+
+    store = SqlJobStore(job_store_url)
+    try:
+        attempts = {request_id: store.get(request_id).attempts for request_id in ids}  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert attempts == dict.fromkeys(ids, 1), "each job ran once"
+    started = _started_per_job(workers)
+    assert all(started[request_id] == 1 for request_id in ids), started
+    assert recovered_in < RECOVERY_BOUND_S
+
+
+def test_jobs_in_flight_when_the_broker_restarts_empty_all_run_once(
+    broker: list[RedisServer],
+    celery_server: Callable[..., object],
+    start_worker: StartWorker,
+    make_sqlite_store: Any,
+    job_store_url: str,
+) -> None:
+    """Workers busy with slow jobs (MLflow history) when Redis dies: the running jobs finish,
+    those waiting in Redis or held by a worker are sent again, none runs twice."""
+    mlflow = make_sqlite_store("slow")
+    slow_run = log_long_history(mlflow.uri, mlflow.experiment_id)
+    url = broker[0].url
+    server = celery_server(
+        broker_url=url, allowed_tracking_uris=[mlflow.uri], dispatch_lease_seconds=3
+    )
+    env = {"DEEPFIX_BROKER_URL": url, "DEEPFIX_DISPATCH_LEASE_SECONDS": "3"}
+    workers = [start_worker(**env), start_worker(**env)]
+    with server.client() as http:  # type: ignore[attr-defined]
+        ids = []
+        for i in range(N_JOBS):
+            body = analyze_body(slow_run, mlflow.uri, max_analysis_time=30 + i)
+            accepted = http.post("/api/v1/analyze", json=body, headers=ASYNC)
+            assert accepted.status_code == 202, accepted.text
+            ids.append(accepted.json()["request_id"])
+        wait_for_status(http, ids[0], {"running", *FINAL}, timeout=30)
+
+        broker[-1].stop()
+        time.sleep(3)  # the broker is down a while: workers and server lose their connections
+        broker.append(start_redis(broker[-1].pidfile.parent, port=broker[-1].port))
+        returned = time.monotonic()
+        for request_id in ids:
+            remaining = RECOVERY_BOUND_S - (time.monotonic() - returned)
+            final = wait_for_status(http, request_id, FINAL, timeout=max(remaining, 0.1))
+            assert final["status"] in {"completed", "partial"}, final
+        recovered_in = time.monotonic() - returned
+
+    started = _started_per_job(workers)
+    assert all(started[request_id] == 1 for request_id in ids), started
+    assert recovered_in < RECOVERY_BOUND_S
+    print(f"recovered {N_JOBS} jobs {recovered_in:.1f} s after the broker returned")

@@ -27,6 +27,7 @@ from server_helpers import (
     MlflowRuns,
     StartServer,
     analyze_body,
+    log_long_history,
     wait_for_status,
 )
 
@@ -43,7 +44,6 @@ pytestmark = pytest.mark.slow
 
 FINAL = {"completed", "partial", "failed"}
 SERVE_START_TIMEOUT_S = 60.0
-HISTORY_POINTS = 10_000  # per metric: the run takes a second or more to load from MLflow
 
 
 # --------------------------------------------------------------------------- deepfix serve
@@ -112,25 +112,6 @@ def serve(tmp_path: Path) -> Iterator[StartServe]:
             stop_process_tree(served.process)
 
 
-def _log_long_history(uri: str, experiment_id: str) -> str:
-    """A run whose metrics are MLflow history only (no metrics.csv): slow to load."""
-    from mlflow import MlflowClient
-    from mlflow.entities import Metric
-
-    client = MlflowClient(tracking_uri=uri)
-    run_id: str = client.create_run(experiment_id).info.run_id
-    stamp = int(time.time() * 1000)
-    points = [
-        Metric(name, 2.0 / (1 + step / scale), stamp, step)
-        for step in range(HISTORY_POINTS)
-        for name, scale in (("train_loss", 1000), ("val_loss", 1200))
-    ]
-    for start in range(0, len(points), 1000):  # MLflow takes 1000 metrics per batch
-        client.log_batch(run_id, metrics=points[start : start + 1000])
-    client.set_terminated(run_id)
-    return run_id
-
-
 def _state(store: SqlJobStore, request_id: str) -> tuple[JobState, int]:
     """A job's state and attempts, as the store holds them."""
     job = store.get(request_id)
@@ -155,7 +136,7 @@ def test_jobs_survive_servers_killed_while_they_run(
     from deepfix_notebook.artifacts import log_run
 
     mlflow = make_sqlite_store("mlflow")
-    slow_run = _log_long_history(mlflow.uri, mlflow.experiment_id)
+    slow_run = log_long_history(mlflow.uri, mlflow.experiment_id)
     quick_run = log_run(**run_data, tracking_uri=mlflow.uri, experiment=mlflow.experiment)
     env = {
         "DEEPFIX_JOB_STORE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,47 @@ def test_results_are_purged_after_their_ttl(
         gone = http.get(f"/api/v1/result/{result['request_id']}")
         assert gone.status_code == 404
         assert gone.json()["error"] == "REQUEST_NOT_FOUND"
+
+
+def test_queued_jobs_past_their_lease_are_taken_once_oldest_first(store: SqlJobStore) -> None:
+    for i in range(3):
+        _submit(store, f"req_{i}", _request(f"r{i}"))
+    assert store.take_undispatched(lease_seconds=60, limit=3) == []  # just dispatched
+    time.sleep(0.05)
+    assert store.take_undispatched(lease_seconds=0.01, limit=2) == ["req_0", "req_1"]
+    assert store.take_undispatched(lease_seconds=0.01, limit=0) == []
+    assert store.take_undispatched(lease_seconds=60, limit=3) == []  # leases renewed
+    store.claim("req_2", "me")
+    time.sleep(0.05)
+    assert "req_2" not in store.take_undispatched(lease_seconds=0.01, limit=3)  # running
+
+
+def test_silent_running_jobs_are_counted_apart(store: SqlJobStore) -> None:
+    for i in range(3):
+        _submit(store, f"req_{i}", _request(f"r{i}"))
+    store.claim("req_0", "me")
+    store.claim("req_1", "gone")
+    with store._begin() as conn:  # "gone" stopped beating long ago
+        conn.execute(
+            sa.update(jobs_table)
+            .where(jobs_table.c.owner == "gone")
+            .values(heartbeat_at=utc_now() - timedelta(minutes=5))
+        )
+    counts = store.in_flight(stale_after=60)
+    assert (counts.queued, counts.running, counts.silent) == (1, 1, 1)
+
+
+def test_a_job_table_of_an_older_version_gains_the_new_columns(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    jobs_table.metadata.create_all(engine)
+    with engine.begin() as conn:  # the table as the previous version created it
+        conn.exec_driver_sql(f"ALTER TABLE {jobs_table.name} DROP COLUMN dispatched_at")
+    engine.dispose()
+    store = SqlJobStore(url)
+    try:
+        _submit(store, "req_old", _request("r"))
+        time.sleep(0.05)
+        assert store.take_undispatched(lease_seconds=0.01, limit=1) == ["req_old"]
+    finally:
+        store.close()

@@ -189,7 +189,8 @@ def test_analysis_charts_shade_findings_by_code(
     assert ">Loss</text>" in html and ">Accuracy and scores</text>" in html
     overfit = next(a.findings for a in diagnoses(result) if a.findings.code == "overfitting")
     assert overfit.step_range is not None
-    assert 'font-weight="600">overfitting</text>' in html
+    assert re.search(r'class="df-halo"><title>[^<]*</title>overfitting</text>', html)
+    assert "<title>onset: " in html  # an onset marker at the band's first step
     assert f"steps {overfit.step_range[0]}\u2013{overfit.step_range[1]}" in html
     assert "<svg" not in analysis_html(result), "no table, no charts"
 
@@ -231,6 +232,23 @@ def test_partial_result_names_the_failed_agent(
     assert_safe(html)
     assert "df-st-partial" in html
     assert '<p class="df-error">Error: &lt;b&gt;&amp;&quot;&#x27;</p>' in html
+    assert 'class="df-status-note df-status-partial" role="alert"' in html
+    assert "Partial analysis" in html and "What to do" in html
+    assert "No problems found" not in html
+
+
+def test_names_runs_by_name_with_the_id_on_hover(
+    analysed: tuple[AnalysisResult, MetricsTable],
+) -> None:
+    result, table = analysed
+    html = analysis_html(result, table, run_name="<lr>")
+    assert_safe(html)
+    assert f'title="{escape(result.run_id)}">&lt;lr&gt;</span>' in html
+    other = result.model_copy(update={"status": AnalysisStatus.FAILED, "agent_results": []})
+    html = comparison_html({"a": result, "b": other}, names={"a": "first"})
+    assert 'title="a">first</span>' in html and "<code>b</code>" in html
+    # The failed run's problems are unknown, not absent.
+    assert '<td class="df-empty" title="failed analysis">?</td>' in html
 
 
 def test_failed_result_without_agents_renders() -> None:
@@ -241,6 +259,8 @@ def test_failed_result_without_agents_renders() -> None:
     assert_safe(html)
     assert "No problems found." not in html and "df-st-failed" in html
     assert "did not complete" in html
+    assert "The analysis failed" in html and "%deepfix connect local" in html
+    assert "0 high" not in html  # zero counts would read as a clean run
 
 
 def test_analysis_rejects_too_few_points(analysed: tuple[AnalysisResult, MetricsTable]) -> None:
@@ -597,3 +617,34 @@ def test_snapshot_comparison() -> None:
     html = comparison_html(results, tables, params)
     assert_safe(html)
     _check_snapshot("comparison.html", html)
+
+
+def test_log_axis_reads_as_numbers_and_nan_stretches_are_one_mark_each() -> None:
+    from deepfix_notebook.views._svg import (
+        Series,
+        fmt_log_tick,
+        line_chart,
+        log_ticks,
+        nonfinite_stretches,
+    )
+
+    assert [fmt_log_tick(t) for t in log_ticks(1e-4, 0.02)] == [
+        "1e-4",
+        "3e-4",
+        "0.001",
+        "0.003",
+        "0.01",
+    ]
+    assert fmt_log_tick(3e5) == "3e5"
+    x = np.arange(6, dtype=float)
+    y = np.array([1, np.nan, np.nan, 2, np.inf, -np.inf])
+    assert nonfinite_stretches(x, y) == [(1, 2, 2, False), (4, 4, 1, False), (5, 5, 1, True)]
+    # A short run's NaNs on a 100,000-step axis: one mark with a count, not a blob.
+    short = np.arange(40, dtype=float)
+    values = np.where((short >= 10) & (short % 2 == 1), np.nan, 1 / (short + 1))
+    svg = line_chart(
+        [Series("short", short, values), Series("long", np.array([0.0, 1e5]), np.array([1, 0.5]))],
+        title="Loss",
+    )
+    assert svg.count('l6 6m0-6l-6 6"') == 1
+    assert "\u00d715</text>" in svg and "steps 11\u201339" in svg

@@ -236,10 +236,50 @@ describe('renderAnalysis', () => {
     const root = render(data);
     expect(root.querySelector('.jp-DeepFix-curves')).toBeNull();
     expect(texts(root, '.jp-DeepFix-error')).toEqual(['Error: timed out after 60 s']);
-    expect(root.querySelector('.jp-DeepFix-empty')!.textContent).toBe('No problems found.');
-    expect(root.querySelector('.jp-DeepFix-plan p')!.textContent).toBe('Nothing to change.');
+    // A partial analysis never reads as healthy: it says what failed and what to do.
+    expect(root.textContent).not.toContain('No problems found');
+    expect(root.textContent).not.toContain('Nothing to change');
+    expect(root.querySelector('.jp-DeepFix-empty')!.textContent).toContain('did not complete');
+    const note = root.querySelector('.jp-DeepFix-status-note-partial')!;
+    expect(note.getAttribute('role')).toBe('alert');
+    expect(note.textContent).toContain('Partial analysis');
+    expect(note.textContent).toContain('TrainingArtifactsAnalyzer: timed out after 60 s');
+    expect(note.textContent).toContain('What to do');
     expect(texts(root, '.jp-DeepFix-warnings li')).toEqual(['Deepchecks artifacts not found']);
     expect(root.querySelector('.jp-DeepFix-badge-status-partial')).not.toBeNull();
+  });
+
+  it('says a failed analysis failed, why, and what to do; a complete clean one is healthy', () => {
+    const failed = render(
+      analysisPayload({
+        curves: null,
+        result: result({
+          status: 'failed',
+          summary: 'Nothing could be analysed: the server is unreachable.',
+          warnings: ['DeepFix server at http://127.0.0.1:9 is unreachable'],
+          agent_results: []
+        })
+      })
+    );
+    expect(failed.textContent).not.toContain('No problems found');
+    expect(failed.textContent).not.toContain('0 high'); // zero counts would read as clean
+    const note = failed.querySelector('.jp-DeepFix-status-note-failed')!;
+    expect(note.textContent).toContain('The analysis failed');
+    expect(note.textContent).toContain('http://127.0.0.1:9 is unreachable');
+    expect(note.textContent).toContain('%deepfix connect local');
+    const clean = render(
+      analysisPayload({
+        curves: null,
+        result: result({
+          status: 'completed',
+          agent_results: [
+            { agent_name: 'TrainingArtifactsAnalyzer', analysis: [], error_message: null }
+          ]
+        })
+      })
+    );
+    expect(clean.querySelector('.jp-DeepFix-status-note')).toBeNull();
+    expect(clean.querySelector('.jp-DeepFix-empty')!.textContent).toBe('No problems found.');
   });
 
   it('says so when the payload comes from a newer DeepFix', () => {

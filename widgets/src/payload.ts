@@ -76,6 +76,8 @@ export interface AnalysisPayload {
   version: number;
   result: AnalysisResult;
   curves: Curves | null;
+  /** The run's name, when the kernel knows it (an MLflow run's `run_name`). */
+  run_name: string | null;
 }
 
 export interface ComparisonPayload {
@@ -85,6 +87,8 @@ export interface ComparisonPayload {
   results: Map<string, AnalysisResult>;
   params: Map<string, Record<string, unknown>>;
   curves: Map<string, Curves>;
+  /** Run names by result key, for the runs whose name the kernel knows. */
+  names: Map<string, string>;
 }
 
 export interface KnowledgeItem {
@@ -304,17 +308,21 @@ export function readCurves(value: Json, path: string): Curves | null {
   };
 }
 
-/** `application/vnd.deepfix.analysis+json`: `{version, result, curves}`. */
+/** `application/vnd.deepfix.analysis+json`: `{version, result, curves, run_name?}`. */
 export function readAnalysisPayload(value: Json): AnalysisPayload {
   const data = object(value, 'analysis');
   return {
     version: version(data, 'analysis'),
     result: readResult(data.result, 'analysis.result'),
-    curves: readCurves(data.curves, 'analysis.curves')
+    curves: readCurves(data.curves, 'analysis.curves'),
+    run_name: optionalString(data.run_name, 'analysis.run_name')
   };
 }
 
-/** `application/vnd.deepfix.comparison+json`: `{version, metric, align, results, params, curves}`. */
+/**
+ * `application/vnd.deepfix.comparison+json`: `{version, metric, align, results, params, curves,
+ * names?}`.
+ */
 export function readComparisonPayload(value: Json): ComparisonPayload {
   const data = object(value, 'comparison');
   const results = new Map<string, AnalysisResult>();
@@ -332,13 +340,18 @@ export function readComparisonPayload(value: Json): ComparisonPayload {
       curves.set(run, read);
     }
   }
+  const names = new Map<string, string>();
+  for (const [run, item] of Object.entries(object(data.names ?? {}, 'comparison.names'))) {
+    names.set(run, string(item, `comparison.names[${JSON.stringify(run)}]`));
+  }
   return {
     version: version(data, 'comparison'),
     metric: string(data.metric ?? 'val_loss', 'comparison.metric'),
     align: string(data.align ?? 'step', 'comparison.align'),
     results,
     params,
-    curves
+    curves,
+    names
   };
 }
 

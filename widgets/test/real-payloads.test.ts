@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { renderPayload } from '../src/renderer';
+import { renderPayload } from '../src/render';
 
 interface Case {
   name: string;

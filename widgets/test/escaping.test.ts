@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { h, s, webLink } from '../src/dom';
-import { renderPayload } from '../src/renderer';
+import { renderPayload } from '../src/render';
 import { MIME_ANALYSIS, MIME_COMPARISON, MIME_KNOWLEDGE } from '../src/payload';
 import { analysisPayload, comparisonPayload, knowledgePayload } from './fixtures';
 

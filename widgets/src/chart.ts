@@ -9,7 +9,7 @@
  */
 
 import { h, s } from './dom';
-import { formatG, formatStep, formatValue } from './format';
+import { formatG, formatLogTick, formatStep, formatValue } from './format';
 
 export const WIDTH = 680;
 export const HEIGHT = 230;
@@ -19,6 +19,10 @@ const TOP = 30;
 const BOTTOM = 34;
 const LOG_RATIO = 100;
 const MAX_BANDS = 12;
+const LABEL_ROWS = 3;
+const LABEL_ROW_HEIGHT = 12;
+/** Non-finite marks closer than this (px) are drawn as one mark with a count. */
+const MARK_GAP = 10;
 
 /** Line colours at least 3:1 against both a white and a near-black background (`_theme.py`). */
 export const SERIES_COLOURS = [
@@ -295,43 +299,136 @@ function drawPoints(
   return group;
 }
 
+/** A stretch of consecutive non-finite values of a series, or several close together. */
+export interface NonFiniteStretch {
+  first: number;
+  last: number;
+  count: number;
+  /** `+Infinity` marks go at the top, `-Infinity` at the bottom, NaN at the top. */
+  negative: boolean;
+}
+
+/**
+ * The non-finite values of `y` grouped into stretches of consecutive points, and stretches
+ * closer than `gap` (in x units) merged, so a short run's NaNs on a long axis stay one mark.
+ */
+export function nonFiniteStretches(x: number[], y: number[], gap = 0): NonFiniteStretch[] {
+  const out: NonFiniteStretch[] = [];
+  let previous = false;
+  y.forEach((value, i) => {
+    if (Number.isFinite(value)) {
+      previous = false;
+      return;
+    }
+    const negative = value === -Infinity;
+    const last = out[out.length - 1];
+    if (last && last.negative === negative && (previous || x[i] - last.last <= gap)) {
+      last.last = x[i];
+      last.count++;
+    } else {
+      out.push({ first: x[i], last: x[i], count: 1, negative });
+    }
+    previous = true;
+  });
+  return out;
+}
+
 function drawMarks(
   item: ChartSeries & { down: Downsampled },
   xscale: Scale,
   bottom: number
 ): SVGElement {
-  const total = item.y.filter(v => !Number.isFinite(v)).length;
-  const first = item.x[item.down.bad[0]];
-  const d = item.down.bad
-    .map(i => {
-      const x = xscale.at(item.x[i]);
-      const cy = item.y[i] === -Infinity ? bottom - 4 : TOP - 6;
-      return `M${fixed(x - 3)} ${fixed(cy - 3)}l6 6m0-6l-6 6`;
-    })
-    .join('');
-  return s(
-    'path',
-    { stroke: BAD_COLOUR, 'stroke-width': 1.5, fill: 'none', d, class: 'jp-DeepFix-nonfinite' },
+  const pixel = xscale.length / Math.max(Math.abs(xscale.high - xscale.low), 1e-300);
+  const stretches = nonFiniteStretches(item.x, item.y, MARK_GAP / pixel);
+  const total = stretches.reduce((sum, stretch) => sum + stretch.count, 0);
+  const group = s('g', { class: 'jp-DeepFix-nonfinite', stroke: BAD_COLOUR, fill: BAD_COLOUR });
+  group.appendChild(
     s(
       'title',
       {},
-      `${item.label}: ${total.toLocaleString('en-US')} non-finite value(s), the first at ${formatStep(first)}`
+      `${item.label}: ${total.toLocaleString('en-US')} non-finite value(s), the first at ${formatStep(stretches[0].first)}`
     )
   );
+  for (const stretch of stretches) {
+    const x0 = xscale.at(stretch.first);
+    const x1 = xscale.at(stretch.last);
+    const cy = stretch.negative ? bottom - 4 : TOP - 6;
+    const steps =
+      stretch.first === stretch.last
+        ? `step ${formatStep(stretch.first)}`
+        : `steps ${formatStep(stretch.first)}\u2013${formatStep(stretch.last)}`;
+    const mark = s(
+      'g',
+      { class: 'jp-DeepFix-nonfinite-mark', 'data-count': stretch.count },
+      s(
+        'title',
+        {},
+        `${item.label}: ${stretch.count.toLocaleString('en-US')} non-finite value(s), ${steps}`
+      ),
+      s('path', {
+        'stroke-width': 1.5,
+        fill: 'none',
+        d: `M${fixed(x0 - 3)} ${fixed(cy - 3)}l6 6m0-6l-6 6`
+      })
+    );
+    if (x1 - x0 > 4) {
+      mark.appendChild(
+        s('line', {
+          x1: fixed(x0 + 3),
+          y1: fixed(cy),
+          x2: fixed(x1),
+          y2: fixed(cy),
+          'stroke-width': 2
+        })
+      );
+    }
+    if (stretch.count > 1) {
+      mark.appendChild(
+        s(
+          'text',
+          {
+            x: fixed(Math.max(x1, x0 + 3) + 3),
+            y: fixed(cy + 3.5),
+            stroke: 'none',
+            'font-size': 9,
+            'font-weight': 600,
+            class: 'jp-DeepFix-nonfinite-count'
+          },
+          `\u00d7${stretch.count.toLocaleString('en-US')}`
+        )
+      );
+    }
+    group.appendChild(mark);
+  }
+  return group;
 }
 
+/** An approximate width (px) of `text` in the 10px bold band labels. */
+function labelWidth(text: string): number {
+  return text.length * 6.2 + 4;
+}
+
+/**
+ * Each band is its finding's segment (shaded) with an onset marker (a line at its first step);
+ * the labels sit at the onset, each in the first row where it overlaps no other label; a label
+ * with no room is left out (the band's tooltip still names it).
+ */
 function drawBands(bands: Band[], xscale: Scale, xLow: number, xHigh: number): SVGElement {
   const group = s('g', { class: 'jp-DeepFix-bands' });
   const labels: SVGElement[] = [];
-  bands.slice(0, MAX_BANDS).forEach((band, row) => {
+  const rows: Array<Array<[number, number]>> = Array.from({ length: LABEL_ROWS }, () => []);
+  const right = WIDTH - RIGHT;
+  const sorted = bands.slice(0, MAX_BANDS).sort((a, b) => a.first - b.first || a.last - b.last);
+  for (const band of sorted) {
     const first = Math.max(band.first, xLow);
     const last = Math.min(band.last, xHigh);
     if (first > last) {
-      return;
+      continue;
     }
     const x0 = xscale.at(first);
     const x1 = xscale.at(last);
     const severity = `jp-DeepFix-severity-${/^[a-z]+$/.test(band.severity) ? band.severity : 'unknown'}`;
+    const title = band.title || band.label;
     group.appendChild(
       s(
         'rect',
@@ -343,26 +440,72 @@ function drawBands(bands: Band[], xscale: Scale, xLow: number, xHigh: number): S
           class: `jp-DeepFix-band ${severity}`,
           'data-deepfix-band': band.key
         },
-        s('title', {}, band.title || band.label)
+        s('title', {}, title)
       )
     );
+    group.appendChild(
+      s(
+        'path',
+        {
+          d: `M${fixed(x0)} ${TOP}V${HEIGHT - BOTTOM}M${fixed(x0 - 4)} ${TOP - 5}h8l-4 5z`,
+          class: `jp-DeepFix-onset ${severity}`,
+          'data-deepfix-band': band.key
+        },
+        s('title', {}, `onset: ${title}`)
+      )
+    );
+    const width = labelWidth(band.label);
+    const x = Math.max(LEFT + 2, Math.min(x0 + 3, right - width));
+    const row = rows.findIndex(taken => taken.every(([a, b]) => x + width <= a || x >= b));
+    if (row < 0) {
+      continue;
+    }
+    rows[row].push([x - 2, x + width + 2]);
     labels.push(
       s(
         'text',
         {
-          x: fixed(x0 + 2),
-          y: TOP + 10 + 11 * (row % 3),
+          x: fixed(x),
+          y: TOP + 10 + LABEL_ROW_HEIGHT * row,
           class: `jp-DeepFix-band-label ${severity}`,
           'data-deepfix-band': band.key,
           'font-size': 10,
           'font-weight': 600
         },
+        s('title', {}, title),
         band.label
       )
     );
-  });
+  }
   labels.forEach(label => group.appendChild(label));
   return group;
+}
+
+/** Ticks of a log axis: 1-2-5 (or 1-3, or powers of ten) per decade, about `count` in all. */
+export function logTicks(low: number, high: number, count = 6): number[] {
+  if (!(low > 0) || !(high > low)) {
+    return [low];
+  }
+  const lo = Math.floor(Math.log10(low));
+  const hi = Math.ceil(Math.log10(high));
+  for (const steps of [[1, 2, 5], [1, 3], [1]]) {
+    const ticks: number[] = [];
+    for (let p = lo; p <= hi; p++) {
+      for (const m of steps) {
+        const value = Number((m * 10 ** p).toPrecision(12));
+        if (value >= low * (1 - 1e-9) && value <= high * (1 + 1e-9)) {
+          ticks.push(value);
+        }
+      }
+    }
+    if (ticks.length <= count + 1 || steps.length === 1) {
+      if (ticks.length >= 2) {
+        const every = Math.ceil(ticks.length / (count + 1));
+        return ticks.filter((_, i) => i % every === 0);
+      }
+    }
+  }
+  return [low, high];
 }
 
 function drawAxes(
@@ -383,35 +526,23 @@ function drawAxes(
     s('line', { x1: left, y1: top, x2: left, y2: bottom })
   );
   const labels = s('g', { fill: 'currentColor', 'fill-opacity': 0.8, class: 'jp-DeepFix-axis' });
-  let yTicks: number[];
-  if (yscale.log) {
-    const lo = Math.log10(yscale.low);
-    const hi = Math.log10(yscale.high);
-    yTicks = [];
-    for (let p = Math.ceil(lo); p <= Math.floor(hi); p++) {
-      yTicks.push(10 ** p);
-    }
-    if (yTicks.length < 2) {
-      yTicks = [yscale.low, yscale.high];
-    }
-  } else {
-    yTicks = niceTicks(yscale.low, yscale.high);
-  }
+  const yTicks = yscale.log
+    ? logTicks(yscale.low, yscale.high)
+    : niceTicks(yscale.low, yscale.high);
+  const yText = yscale.log ? formatLogTick : formatValue;
   for (const tick of yTicks) {
     const y = fixed(yscale.at(tick));
     lines.appendChild(s('line', { x1: left, y1: y, x2: right, y2: y, 'stroke-opacity': 0.1 }));
     labels.appendChild(
-      s(
-        'text',
-        { x: left - 4, y: fixed(yscale.at(tick) + 3.5), 'text-anchor': 'end' },
-        formatValue(tick)
-      )
+      s('text', { x: left - 4, y: fixed(yscale.at(tick) + 3.5), 'text-anchor': 'end' }, yText(tick))
     );
   }
   for (const tick of niceTicks(xLow, xHigh)) {
     const x = fixed(xscale.at(tick));
     lines.appendChild(s('line', { x1: x, y1: bottom, x2: x, y2: bottom + 4 }));
-    labels.appendChild(s('text', { x, y: bottom + 15, 'text-anchor': 'middle' }, formatStep(tick)));
+    // The last tick's label would run past the plot's right edge: end it at the tick.
+    const anchor = xscale.at(tick) > right - 24 ? 'end' : 'middle';
+    labels.appendChild(s('text', { x, y: bottom + 15, 'text-anchor': anchor }, formatStep(tick)));
   }
   labels.appendChild(s('text', { x: right, y: HEIGHT - 4, 'text-anchor': 'end' }, xLabel));
   const group = s('g', {}, lines, labels);

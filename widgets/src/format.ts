@@ -45,6 +45,23 @@ export function formatValue(value: number): string {
   return formatG(value, 4);
 }
 
+/** A log axis' tick as people write it: `1e-4`, `3e-4`, `0.001`, `0.02`, `5`, `200`, `1e5`. */
+export function formatLogTick(value: number): string {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    return formatValue(value);
+  }
+  if (value >= 1e-3 && value < 1e4) {
+    return formatG(value, 3);
+  }
+  let exponent = Math.floor(Math.log10(value));
+  let mantissa = Number((value / 10 ** exponent).toPrecision(2));
+  if (mantissa >= 10) {
+    mantissa /= 10;
+    exponent += 1;
+  }
+  return `${mantissa}e${exponent}`;
+}
+
 export function formatDuration(seconds: number): string {
   return seconds < 1 ? `${(seconds * 1000).toFixed(0)} ms` : `${seconds.toFixed(2)} s`;
 }

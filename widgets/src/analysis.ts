@@ -12,6 +12,7 @@ import {
   PAYLOAD_VERSION,
   Recommendation
 } from './payload';
+import { runLabel } from './runs';
 
 /** The advisor restates the other agents' findings as an ordered plan (`AgentName.OPTIMIZATION`). */
 export const ADVISOR = 'OptimizationAdvisorAgent';
@@ -34,6 +35,68 @@ export function code(text: string): HTMLElement {
 
 export function codes(values: string[]): Child[] {
   return values.length ? joined(values.map(code), ', ') : [MISSING];
+}
+
+/** Whether the analysis ran to the end: every agent answered, none failed. */
+export function complete(result: AnalysisResult): boolean {
+  return (
+    result.status === 'completed' &&
+    result.agent_results.length > 0 &&
+    !result.agent_results.some(agent => agent.error_message)
+  );
+}
+
+/**
+ * What failed and what to do, for a failed or partial analysis (null when it completed): an
+ * absence of findings then says nothing about the run's health.
+ */
+export function statusNote(result: AnalysisResult): HTMLElement | null {
+  if (complete(result)) {
+    return null;
+  }
+  const failed = result.agent_results.filter(agent => agent.error_message);
+  const note = h('div', {
+    class: `jp-DeepFix-status-note jp-DeepFix-status-note-${token(result.status)}`,
+    role: 'alert'
+  });
+  const ran = result.agent_results.length > 0 && result.status !== 'failed';
+  note.appendChild(
+    h(
+      'p',
+      {},
+      h(
+        'b',
+        {},
+        ran
+          ? 'Partial analysis: not every check ran, so this is not a clean bill of health.'
+          : 'The analysis failed: nothing was checked, so this says nothing about the run.'
+      )
+    )
+  );
+  if (failed.length) {
+    note.appendChild(
+      h(
+        'ul',
+        {},
+        ...failed.map(agent => h('li', {}, code(agent.agent_name), `: ${agent.error_message}`))
+      )
+    );
+  } else if (!result.agent_results.length && result.warnings.length) {
+    note.appendChild(h('ul', {}, ...result.warnings.map(warning => h('li', {}, warning))));
+  }
+  note.appendChild(
+    h(
+      'p',
+      {},
+      'What to do: ',
+      ran
+        ? 'the findings below come from the checks that finished. Fix what the failed check says it needed and run the analysis again.'
+        : 'fix the cause above and run the analysis again. If a DeepFix server is unreachable, ',
+      ran ? null : code('%deepfix connect local'),
+      ran ? null : ' analyses in this kernel.'
+    )
+  );
+  return note;
 }
 
 /** Every finding but the advisor's, as `[agent, analysis]`. */
@@ -87,7 +150,8 @@ export function renderAnalysis(payload: AnalysisPayload): HTMLElement {
     'div',
     { class: 'jp-DeepFix jp-DeepFix-analysis', 'data-deepfix-view': 'analysis' },
     versionNote(payload.version),
-    header(result),
+    header(result, payload.run_name),
+    statusNote(result),
     plan(result),
     curves ? curvesSection(curves, bands) : null,
     findings(result, curves),
@@ -97,14 +161,15 @@ export function renderAnalysis(payload: AnalysisPayload): HTMLElement {
   return root;
 }
 
-function header(result: AnalysisResult): HTMLElement {
+function header(result: AnalysisResult, name: string | null): HTMLElement {
   const counts = severityCounts(result);
   const badges = h(
     'div',
     { class: 'jp-DeepFix-badges' },
     badge(result.status, `status-${token(result.status)}`)
   );
-  for (const [severity, count] of counts) {
+  // A failed analysis checked nothing: zero counts would read as a clean run.
+  for (const [severity, count] of result.status === 'failed' ? [] : counts) {
     badges.appendChild(badge(`${count} ${severity}`, count ? severity : 'plain'));
   }
   const meta = joined(
@@ -112,6 +177,7 @@ function header(result: AnalysisResult): HTMLElement {
       `backend ${result.backend ?? 'local'}`,
       formatDuration(result.execution_time),
       formatTimestamp(result.timestamp),
+      name ? h('span', {}, 'run ', code(result.run_id)) : null,
       h('span', {}, 'request ', code(result.request_id))
     ],
     SEP
@@ -119,7 +185,12 @@ function header(result: AnalysisResult): HTMLElement {
   return h(
     'header',
     { class: 'jp-DeepFix-header' },
-    h('h3', { class: 'jp-DeepFix-title' }, 'DeepFix analysis of ', code(result.run_id)),
+    h(
+      'h3',
+      { class: 'jp-DeepFix-title' },
+      'DeepFix analysis of ',
+      name ? runLabel(result.run_id, name) : code(result.run_id)
+    ),
     badges,
     h('p', { class: 'jp-DeepFix-meta' }, ...meta),
     result.summary ? h('p', { class: 'jp-DeepFix-summary' }, result.summary) : null
@@ -151,7 +222,15 @@ function plan(result: AnalysisResult): HTMLElement | null {
   }
   if (!advisor.analysis.length) {
     if (!advisor.error_message) {
-      section.appendChild(h('p', {}, 'Nothing to change.'));
+      section.appendChild(
+        h(
+          'p',
+          {},
+          complete(result)
+            ? 'Nothing to change.'
+            : 'No plan from the checks that finished (the analysis did not complete).'
+        )
+      );
     }
     return section;
   }
@@ -211,7 +290,15 @@ function findings(result: AnalysisResult, curves: Curves | null): HTMLElement {
     section.appendChild(group);
   }
   if (!all.length) {
-    section.appendChild(h('p', { class: 'jp-DeepFix-empty' }, 'No problems found.'));
+    section.appendChild(
+      complete(result)
+        ? h('p', { class: 'jp-DeepFix-empty' }, 'No problems found.')
+        : h(
+            'p',
+            { class: 'jp-DeepFix-empty jp-DeepFix-incomplete' },
+            'No findings: the analysis did not complete (see above), so the run may still have problems.'
+          )
+    );
   } else if (all.length > 1) {
     section.appendChild(
       h('p', { class: 'jp-DeepFix-nomatch', hidden: true }, 'No finding matches the filters.')

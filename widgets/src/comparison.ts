@@ -5,6 +5,7 @@ import { ChartSeries, lineChart } from './chart';
 import { h } from './dom';
 import { MISSING, formatG, formatStep } from './format';
 import { AnalysisResult, ComparisonPayload, Curves } from './payload';
+import { breakable, runLabel, runText } from './runs';
 
 const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3 };
 
@@ -24,15 +25,15 @@ export function renderComparison(payload: ComparisonPayload): HTMLElement {
     root.appendChild(h('p', {}, 'No runs to compare.'));
     return root;
   }
-  root.appendChild(matrix(payload.results));
+  root.appendChild(matrix(payload.results, payload.names));
   if (payload.params.size) {
-    root.appendChild(parameterDiff([...payload.results.keys()], payload.params));
+    root.appendChild(parameterDiff([...payload.results.keys()], payload.params, payload.names));
   }
   root.appendChild(ranking(payload));
   return root;
 }
 
-function matrix(results: Map<string, AnalysisResult>): HTMLElement {
+function matrix(results: Map<string, AnalysisResult>, names: Map<string, string>): HTMLElement {
   const worst = new Map<string, Map<string, { severity: string; count: number }>>();
   const order: string[] = [];
   for (const [run, result] of results) {
@@ -59,20 +60,36 @@ function matrix(results: Map<string, AnalysisResult>): HTMLElement {
     section.appendChild(h('p', {}, 'No run has a coded finding.'));
   }
   const head = h('tr', {}, h('th', {}, 'run'), h('th', {}, 'status'));
-  order.forEach(problem => head.appendChild(h('th', {}, code(problem))));
+  order.forEach(problem =>
+    head.appendChild(
+      h('th', { class: 'jp-DeepFix-problem', title: problem }, h('code', {}, ...breakable(problem)))
+    )
+  );
   const table = h('table', { class: 'jp-DeepFix-table' }, h('thead', {}, head));
   const body = h('tbody', {});
   for (const [run, result] of results) {
     const row = h(
       'tr',
-      {},
-      h('td', {}, code(run)),
+      { 'data-run': run },
+      h('td', {}, runLabel(run, names.get(run))),
       h('td', {}, badge(result.status, `status-${token(result.status)}`))
     );
+    const incomplete = result.status !== 'completed';
     for (const problem of order) {
       const cell = worst.get(run)?.get(problem);
       if (!cell) {
-        row.appendChild(h('td', { class: 'jp-DeepFix-cell-empty' }, MISSING));
+        row.appendChild(
+          incomplete
+            ? h(
+                'td',
+                {
+                  class: 'jp-DeepFix-cell-empty jp-DeepFix-cell-unknown',
+                  title: `${result.status} analysis: not known`
+                },
+                '?'
+              )
+            : h('td', { class: 'jp-DeepFix-cell-empty' }, MISSING)
+        );
         continue;
       }
       row.appendChild(
@@ -80,9 +97,10 @@ function matrix(results: Map<string, AnalysisResult>): HTMLElement {
           'td',
           {
             class: `jp-DeepFix-cell jp-DeepFix-badge-${token(cell.severity)}`,
-            title: `${run}: ${problem}, ${cell.count} finding(s), worst ${cell.severity}`
+            // One problem, once per run: several agents reporting it is in the tooltip.
+            title: `${names.get(run) ?? run}: ${problem}, worst ${cell.severity} (reported by ${cell.count} finding(s))`
           },
-          cell.severity + (cell.count > 1 ? ` \u00d7${cell.count}` : '')
+          cell.severity
         )
       );
     }
@@ -121,7 +139,11 @@ export function paramText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function parameterDiff(runs: string[], params: Map<string, Record<string, unknown>>): HTMLElement {
+function parameterDiff(
+  runs: string[],
+  params: Map<string, Record<string, unknown>>,
+  names: Map<string, string>
+): HTMLElement {
   const flat = new Map(
     runs.map(run => {
       const values = new Map<string, string>();
@@ -144,14 +166,19 @@ function parameterDiff(runs: string[], params: Map<string, Record<string, unknow
     );
     return section;
   }
-  const head = h('tr', {}, h('th', {}, 'parameter'), ...runs.map(run => h('th', {}, code(run))));
+  const head = h(
+    'tr',
+    {},
+    h('th', {}, 'parameter'),
+    ...runs.map(run => h('th', {}, runLabel(run, names.get(run))))
+  );
   const body = h('tbody', {});
   for (const key of differing) {
     body.appendChild(
       h(
         'tr',
         {},
-        h('td', {}, code(key)),
+        h('td', { title: key }, h('code', {}, ...breakable(key))),
         ...runs.map(run => h('td', {}, flat.get(run)?.get(key) ?? MISSING))
       )
     );
@@ -193,7 +220,7 @@ export function best(
 }
 
 function ranking(payload: ComparisonPayload): HTMLElement {
-  const { metric, align, results, curves } = payload;
+  const { metric, align, results, curves, names } = payload;
   const section = h('section', { class: 'jp-DeepFix-ranking' }, h('h4', {}, 'Ranking'));
   if (!curves.size) {
     section.appendChild(h('p', {}, `No curves were saved with the runs: they are not ranked.`));
@@ -224,9 +251,9 @@ function ranking(payload: ComparisonPayload): HTMLElement {
     body.appendChild(
       h(
         'tr',
-        { class: 'jp-DeepFix-rank' },
+        { class: 'jp-DeepFix-rank', 'data-run': run },
         h('td', { class: 'jp-DeepFix-num' }, found ? String(++position) : MISSING),
-        h('td', {}, code(run)),
+        h('td', {}, runLabel(run, names.get(run))),
         h('td', { class: 'jp-DeepFix-num' }, found ? formatG(found.value, 4) : MISSING),
         h('td', { class: 'jp-DeepFix-num' }, found ? formatStep(found.step) : MISSING)
       )
@@ -254,7 +281,11 @@ function ranking(payload: ComparisonPayload): HTMLElement {
       continue;
     }
     const byEpoch = align === 'epoch' && entry.epoch !== null && entry.epoch.every(Number.isFinite);
-    series.push({ label: run, x: byEpoch ? entry.epoch! : entry.step, y: entry.value });
+    series.push({
+      label: runText(run, names.get(run)),
+      x: byEpoch ? entry.epoch! : entry.step,
+      y: entry.value
+    });
   }
   if (series.length) {
     section.appendChild(

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { lineChart, minmaxDownsample, niceTicks, yScale } from '../src/chart';
+import {
+  lineChart,
+  logTicks,
+  minmaxDownsample,
+  nonFiniteStretches,
+  niceTicks,
+  yScale
+} from '../src/chart';
+import { formatLogTick } from '../src/format';
 
 describe('minmaxDownsample', () => {
   it('keeps everything finite when short, and marks the non-finite values', () => {
@@ -30,6 +38,28 @@ describe('scales and ticks', () => {
     expect(niceTicks(0, 1200)).toEqual([0, 250, 500, 750, 1000]);
     expect(niceTicks(0.38, 1.02)).toEqual([0.4, 0.6, 0.8, 1]);
     expect(niceTicks(5, 5)).toEqual([5]);
+  });
+
+  it('labels a log axis with numbers people read', () => {
+    const ticks = logTicks(1e-4, 2e-3);
+    expect(ticks.map(formatLogTick)).toEqual(['1e-4', '2e-4', '5e-4', '0.001', '0.002']);
+    expect(logTicks(0.003, 3).map(formatLogTick)).toEqual([
+      '0.003',
+      '0.01',
+      '0.03',
+      '0.1',
+      '0.3',
+      '1',
+      '3'
+    ]);
+    expect(logTicks(1e-8, 10).map(formatLogTick)).toEqual(['1e-8', '1e-6', '1e-4', '0.01', '1']);
+    expect(formatLogTick(3e5)).toBe('3e5');
+    const figure = lineChart([{ label: 'lr', x: [0, 100, 200], y: [1e-4, 5e-4, 0.02] }], {
+      title: 'Learning rate'
+    });
+    const labels = [...figure.querySelectorAll('.jp-DeepFix-axis text')].map(t => t.textContent);
+    expect(labels.slice(0, 5)).toEqual(['1e-4', '3e-4', '0.001', '0.003', '0.01']);
+    expect(labels.filter(label => label === '5' || label === '2')).toEqual([]);
   });
 
   it('goes logarithmic for a positive curve spanning more than 100x', () => {
@@ -107,6 +137,65 @@ describe('lineChart', () => {
     });
     expect(long.querySelectorAll('.jp-DeepFix-points circle').length).toBeLessThanOrEqual(100);
     expect(long.querySelectorAll('.jp-DeepFix-points circle').length).toBeGreaterThan(50);
+  });
+
+  it('groups non-finite values into stretches, one mark each with a count', () => {
+    expect(nonFiniteStretches([0, 1, 2, 3, 4, 5], [1, NaN, NaN, 2, Infinity, -Infinity])).toEqual([
+      { first: 1, last: 2, count: 2, negative: false },
+      { first: 4, last: 4, count: 1, negative: false },
+      { first: 5, last: 5, count: 1, negative: true }
+    ]);
+    // A short run (40 steps, NaN from step 10) on a 100,000-step axis: one mark, not a blob.
+    const short = Array.from({ length: 40 }, (_, i) => i);
+    const figure = lineChart(
+      [
+        { label: 'short', x: short, y: short.map(i => (i >= 10 && i % 2 ? NaN : 1 / (i + 1))) },
+        { label: 'long', x: [0, 100_000], y: [1, 0.5] }
+      ],
+      { title: 'Loss' }
+    );
+    const marks = figure.querySelectorAll('.jp-DeepFix-nonfinite-mark');
+    expect(marks).toHaveLength(1);
+    expect(marks[0].getAttribute('data-count')).toBe('15');
+    expect(marks[0].querySelector('text')!.textContent).toBe('\u00d715');
+    expect(marks[0].querySelector('title')!.textContent).toBe(
+      'short: 15 non-finite value(s), steps 11\u201339'
+    );
+  });
+
+  it('draws a band as an onset marker plus its segment, labels never overlapping', () => {
+    const bands = ['overfitting', 'val_loss_plateau', 'lr_too_high', 'nan_loss'].map(
+      (label, i) => ({
+        first: 100 + i,
+        last: 299,
+        label,
+        severity: i % 2 ? 'medium' : 'high',
+        title: label,
+        key: `k${i}`
+      })
+    );
+    const x = Array.from({ length: 300 }, (_, i) => i);
+    const figure = lineChart([{ label: 'loss', x, y: x.map(i => 1 / (i + 1)) }], {
+      title: 'Loss',
+      bands
+    });
+    const band = figure.querySelector('rect.jp-DeepFix-band[data-deepfix-band="k0"]')!;
+    const onset = figure.querySelector('.jp-DeepFix-onset[data-deepfix-band="k0"]')!;
+    expect(onset.getAttribute('d')).toMatch(new RegExp(`^M${band.getAttribute('x')} `));
+    const labels = [...figure.querySelectorAll<SVGTextElement>('.jp-DeepFix-band-label')];
+    expect(labels.length).toBe(3); // three rows; the fourth label has no room (its band has a title)
+    const boxes = labels.map(label => ({
+      x: Number(label.getAttribute('x')),
+      y: Number(label.getAttribute('y')),
+      w: label.textContent!.length * 6.2 + 4
+    }));
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        const apart = a.y !== b.y || a.x + a.w <= b.x || b.x + b.w <= a.x;
+        expect(apart).toBe(true);
+      }
+    }
+    expect(figure.querySelectorAll('rect.jp-DeepFix-band')).toHaveLength(4);
   });
 
   it('says so when there is nothing to draw', () => {
