@@ -29,10 +29,12 @@ def connect(
     says what happens when the server is down: ``strict`` raises, ``fallback`` warns and
     continues without analysis, ``local`` analyses with the embedded engine instead.
     """
-    from deepfix_notebook.backends import LocalBackend, RemoteBackend, use
+    from deepfix_notebook.backends import LocalBackend, use
 
     if target == "local":
         return use(LocalBackend(tracking_uri=tracking_uri))
+    from deepfix_notebook.backends import RemoteBackend  # the HTTP client only when needed
+
     if not target.startswith(("http://", "https://")):
         raise ValueError(
             f"connect() takes 'local' or an http(s) URL of a DeepFix server, not {target!r}."

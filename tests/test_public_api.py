@@ -149,6 +149,17 @@ def test_loading_a_directory_does_not_import_mlflow(tmp_path: Path) -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_a_local_analysis_never_imports_the_http_client(tmp_path: Path) -> None:
+    (tmp_path / "metrics.csv").write_text("step,loss\n0,1\n1,0.5\n2,0.2\n3,0.1\n")
+    code = (
+        "import sys, json, deepfix_notebook as d; "
+        f"d.connect('local'); d.analyze({str(tmp_path)!r}); "
+        "print(json.dumps([m for m in ('httpx', 'deepfix_notebook.client') if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
 def test_training_package_imports_neither_torch_nor_lightning() -> None:
     code = (
         "import sys, json, deepfix_notebook.training; "

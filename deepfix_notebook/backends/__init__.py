@@ -1,10 +1,18 @@
-"""Analysis backends: one protocol, the embedded engine (`LocalBackend`) as the default."""
+"""Analysis backends: one protocol, the embedded engine (`LocalBackend`) as the default.
+
+`RemoteBackend` (and the client's `ServerUnreachableWarning`) load on first use, so a local
+analysis never imports the HTTP client (httpx alone costs about 0.1 s).
+"""
+
+from typing import TYPE_CHECKING
 
 from deepfix_notebook.backends._current import current, tracking_uri, use
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
 from deepfix_notebook.backends._protocol import AnalysedRun, AnalysisBackend, Progress
-from deepfix_notebook.backends._remote import RemoteBackend
-from deepfix_notebook.client._offline import ServerUnreachableWarning
+
+if TYPE_CHECKING:
+    from deepfix_notebook.backends._remote import RemoteBackend
+    from deepfix_notebook.client._offline import ServerUnreachableWarning
 
 __all__ = [
     "AnalysedRun",
@@ -18,3 +26,15 @@ __all__ = [
     "tracking_uri",
     "use",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RemoteBackend":
+        from deepfix_notebook.backends._remote import RemoteBackend
+
+        return RemoteBackend
+    if name == "ServerUnreachableWarning":
+        from deepfix_notebook.client._offline import ServerUnreachableWarning
+
+        return ServerUnreachableWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
