@@ -13,30 +13,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError
+    from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, RunRef
 
 Kind = Literal["path", "run_id", "run_name"]
 
 
 @dataclass(frozen=True)
 class Target:
-    """One run to read, or why it cannot be: ``label`` is what the command line said."""
+    """One run to read (``ref``), or why it cannot be (``error``): ``label`` is what the command
+    line said. The argument's flag already says what it is, so the `RunRef` is built directly;
+    reading it is `load_run`'s, as for every other caller."""
 
     label: str
-    path: str | None = None
-    run_id: str | None = None
-    tracking_uri: str | None = None
+    ref: RunRef | None = None
     error: ArtifactError | None = None
 
     def load(self) -> ArtifactBundle:
-        from deepfix_notebook.artifacts import load_directory, load_mlflow_run
+        from deepfix_notebook.artifacts import load_run
 
         if self.error is not None:
             raise self.error
-        if self.path is not None:
-            return load_directory(self.path)
-        assert self.run_id is not None
-        return load_mlflow_run(self.run_id, self.tracking_uri)
+        return load_run(self.ref)
 
 
 class _InOrder(argparse.Action):
@@ -112,24 +109,26 @@ def targets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[T
 
 
 def _target(kind: Kind, value: str, args: argparse.Namespace) -> Target:
-    from deepfix_notebook.artifacts import ArtifactError, parse_run_id, run_by_name
+    from pathlib import Path
+
+    from deepfix_notebook.artifacts import ArtifactError, RunRef, parse_run_id, run_by_name
 
     if kind == "path":
-        return Target(value, path=value)
+        return Target(value, RunRef(path=Path(value).expanduser()))
     try:
         if kind == "run_id":
-            return Target(value, run_id=parse_run_id(value), tracking_uri=args.tracking_uri)
+            return Target(value, RunRef(run_id=parse_run_id(value), tracking_uri=args.tracking_uri))
         run_id, uri = run_by_name(value, experiment=args.experiment, tracking_uri=args.tracking_uri)
     except ArtifactError as error:
         return Target(value, error=error)
-    return Target(value, run_id=run_id, tracking_uri=uri)
+    return Target(value, RunRef(run_id=run_id, tracking_uri=uri))
 
 
 def _experiment_runs(experiment: str, tracking_uri: str | None) -> list[Target]:
-    from deepfix_notebook.artifacts import ArtifactError, find_runs
+    from deepfix_notebook.artifacts import ArtifactError, RunRef, find_runs
 
     try:
         uri, runs = find_runs(experiment=experiment, tracking_uri=tracking_uri)
     except ArtifactError as error:
         return [Target(experiment, error=error)]
-    return [Target(run.run_id, run_id=run.run_id, tracking_uri=uri) for run in runs]
+    return [Target(run.run_id, RunRef(run_id=run.run_id, tracking_uri=uri)) for run in runs]
