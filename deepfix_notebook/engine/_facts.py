@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -21,6 +22,8 @@ ACCURACY_PERCENT_SCALE = declare(
     doc="accuracies (F1, AUC) above this are read as percentages (0..100)",
 )
 REGRESSION_METRICS = ("rmse", "mae", "mse")
+
+Derived = TypeVar("Derived")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,16 @@ class TrainingFacts:
     curves: Mapping[str, Curve]
     params: TrainingParams | None
     bundle: ArtifactBundle
+    _derived: dict[Callable[..., Any], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def derived(self, measure: Callable[[TrainingFacts], Derived]) -> Derived:
+        """``measure(self)``, computed once per run: several rules read the same measurement."""
+        if measure not in self._derived:
+            self._derived[measure] = measure(self)
+        value: Derived = self._derived[measure]
+        return value
 
     @property
     def loss(self) -> Curve:

@@ -58,3 +58,20 @@ def test_still_improving_at_the_last_round_wants_more_rounds_or_a_larger_eta() -
     assert "num_boost_round (n_estimators) to about 300" in item.recommendations.action
     slow = analyze(columns, params={"n_estimators": 100, "learning_rate": 0.005})
     assert "learning_rate_too_low" in codes(slow)
+
+
+def test_the_rounds_are_measured_once_per_analysis(monkeypatch: Any) -> None:
+    from deepfix_notebook.engine.training import boosting
+
+    calls: list[int] = []
+    measure = boosting._rounds
+
+    def counted(facts: Any) -> Any:
+        calls.append(1)
+        return measure(facts)
+
+    monkeypatch.setattr(boosting, "_rounds", counted)
+    params = {"num_boost_round": 100, "eta": 0.3, "max_depth": 6}
+    result = analyze(rounds(100, best=5, rise=0.6), params=params)
+    assert {"overfitting", "learning_rate_too_high", "overtraining"} <= codes(result)
+    assert len(calls) == 1  # four boosting rules read it

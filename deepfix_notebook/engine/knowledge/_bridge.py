@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterable, MutableMapping
 from typing import Any, ClassVar
 
+import numpy as np
+
 from deepfix_notebook.contract._knowledge import KnowledgeItem, KnowledgeQuery, KnowledgeResponse
 from deepfix_notebook.contract._vocabulary import (
     FaultTarget,
@@ -63,6 +65,11 @@ class KnowledgeBridge:
             if entry.id in self._by_id:
                 raise ValueError(f"duplicate knowledge entry id {entry.id!r}")
             self._by_id[entry.id] = entry
+        # Entry positions per problem code: `for_problem` runs for every cited finding.
+        self._tagged: dict[ProblemCode, tuple[int, ...]] = {}
+        for i, entry in enumerate(self._entries):
+            for code in entry.problem_codes:
+                self._tagged[code] = (*self._tagged.get(code, ()), i)
         self._cache = QueryCache(cache, maxsize=cache_size, ttl_seconds=ttl_seconds)
         self._index: LexicalIndex | None = None
         self._index_lock = threading.Lock()
@@ -157,24 +164,21 @@ class KnowledgeBridge:
             raise ValueError(f"limit must be at least 1, got {limit}")
         scores = self._lexical().scores(f"{text} {problem.value}")
         best = float(scores.max())
-        lexical = [float(s) / best if best > 0 else 0.0 for s in scores]
+        lexical = scores / best if best > 0 else np.zeros_like(scores)
 
         def overlap(entry: KnowledgeEntry) -> float:
             return len(wanted.intersection(entry.targets)) / len(wanted) if wanted else 0.0
 
+        tagged_ids = self._tagged.get(problem, ())
         tagged = [
-            (1.0 + lexical[i] + overlap(e), e)
-            for i, e in enumerate(self._entries)
-            if problem in e.problem_codes
+            (1.0 + float(lexical[i]) + overlap(self._entries[i]), self._entries[i])
+            for i in tagged_ids
         ]
         tagged.sort(key=lambda pair: (-pair[0], -pair[1].confidence, pair[1].id))
         chosen = tagged[:limit]
         if len(chosen) < limit:
-            others = [
-                (lexical[i], e)
-                for i, e in enumerate(self._entries)
-                if problem not in e.problem_codes and lexical[i] > 0
-            ]
+            matching = set(np.flatnonzero(lexical > 0).tolist()).difference(tagged_ids)
+            others = [(float(lexical[i]), self._entries[i]) for i in matching]
             others.sort(key=lambda pair: (-pair[0], pair[1].id))
             chosen += others[: limit - len(chosen)]
         if not chosen:

@@ -133,6 +133,7 @@ class Rounds:
 
 
 def _rounds(facts: TrainingFacts) -> Rounds | None:
+    """The eval curve per round; every boosting rule reads it (via ``facts.derived``)."""
     val = facts.val_loss
     score = facts.score("val")
     if val is not None and val.points.size >= BOOST_MIN_ROUNDS:
@@ -184,7 +185,7 @@ document(
 
 
 def overfitting(facts: TrainingFacts) -> list[Analysis]:
-    rounds = _rounds(facts)
+    rounds = facts.derived(_rounds)
     if rounds is None or rounds.rise < BOOST_GL or not _train_kept_improving(rounds):
         return []
     eta = facts.learning_rate
@@ -237,7 +238,7 @@ document(
 
 
 def learning_rate_too_high(facts: TrainingFacts) -> list[Analysis]:
-    rounds = _rounds(facts)
+    rounds = facts.derived(_rounds)
     if rounds is None or rounds.rise < BOOST_GL or rounds.best > BOOST_EARLY_BEST * rounds.n:
         return []
     eta = facts.learning_rate
@@ -287,7 +288,7 @@ document(
 
 
 def overtraining(facts: TrainingFacts) -> list[Analysis]:
-    rounds = _rounds(facts)
+    rounds = facts.derived(_rounds)
     if rounds is None:
         return []
     wasted = (rounds.n - 1 - rounds.best) / max(rounds.n - 1, 1)
@@ -346,7 +347,7 @@ document(
 
 
 def insufficient_training(facts: TrainingFacts) -> list[Analysis]:
-    rounds = _rounds(facts)
+    rounds = facts.derived(_rounds)
     if rounds is None or rounds.best < rounds.n * 0.95:
         return []
     tenth = max(1, rounds.n // 10)

@@ -10,6 +10,13 @@ from deepfix_notebook.engine._agent import issue
 from deepfix_notebook.engine._curves import cap, fmt, pct
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
+from deepfix_notebook.engine.training._progress import (
+    FROZEN_DIGITS,
+    UNFINISHED_SHARE,
+    frozen_validation,
+    level_drop,
+    still_ahead,
+)
 from deepfix_notebook.engine.training._shape import _drop, _finite_prefix, _start, _steady
 
 T = FaultTarget
@@ -114,7 +121,9 @@ document(
         "over ≥ 5 points the loss's best is < 5% below its start (the higher of its first points "
         "and its first 5%), it stays within half its start value (a loss that moves a lot is "
         "divergence or instability), and accuracy (if logged) gained < 5 points (median of its "
-        "last tenth against its first)"
+        "last tenth against its first); or the train loss's level (median of its last tenth "
+        "against its first) fell < 5% and the validation loss is identical (6 significant "
+        "digits) at ≥ 5 evaluations: frozen weights, whatever the batch noise of the train loss"
     ),
     severity="high",
     source="DeepDiagnosis/AutoTrainer symptom; 5% own (healthy runs fall 30-99%)",
@@ -126,9 +135,10 @@ def loss_not_decreasing(facts: TrainingFacts) -> list[Analysis]:
     if curve.points.size < 5:
         return []
     drop = _drop(curve)
-    if drop >= FLAT_DROP:
+    frozen = frozen_validation(facts.val_loss) if level_drop(curve) < FLAT_DROP else None
+    if drop >= FLAT_DROP and frozen is None:
         return []
-    if float(np.ptp(curve.smooth)) > FLAT_MOVE * max(abs(_start(curve)), 1e-12):
+    if frozen is None and float(np.ptp(curve.smooth)) > FLAT_MOVE * max(abs(_start(curve)), 1e-12):
         return []  # it moved a lot, just not down: divergence or instability, not flatness
     score = facts.score("train") or facts.score("val")
     if score is not None:
@@ -143,6 +153,12 @@ def loss_not_decreasing(facts: TrainingFacts) -> list[Analysis]:
         stuck = f"; {score.curve.display} stayed near {fmt(typical)}"
     n = curve.points.size
     best = fmt(float(np.min(curve.smooth)))
+    if frozen is not None:
+        stuck += (
+            f"; {frozen.display} was {fmt(float(frozen.points[0]))} at all "
+            f"{frozen.points.size} evaluations, identical to {FROZEN_DIGITS} digits: the weights "
+            "did not change"
+        )
     return [
         issue(
             P.LOSS_NOT_DECREASING,
@@ -191,14 +207,20 @@ document(
         "loss ≥ 15% of its level (unless it is below 10% of its start and the quarter brings < 5% "
         "of the total improvement: a loss sliding towards zero), or the whole run "
         "lowered it < 30% while the last quarter kept "
-        "≥ 60% of the average pace (crawling); validation (if any) still improving"
+        "≥ 60% of the average pace (crawling), or ≥ 25% of the gain the validation curve (else "
+        "the loss, ≥ 8 points) is heading for is still ahead by Aitken's Δ² extrapolation from "
+        "its start, middle and end, its second half falling by more than 3x its noise "
+        "(unfinished); validation (if any) still improving"
     ),
     severity=(
-        "medium when crawling, or when validation (if logged) fell ≥ 15% of its level or ≥ 20% "
-        "of its total gain in the last quarter (without validation: ≥ 20% of the loss's gain), "
-        "else low"
+        "medium when crawling or unfinished, or when validation (if logged) fell ≥ 15% of its "
+        "level or ≥ 20% of its total gain in the last quarter (without validation: ≥ 20% of the "
+        "loss's gain), else low"
     ),
-    source="own (converged runs gain < 5% of their level in their last quarter)",
+    source=(
+        "own (converged runs gain < 5% of their level in their last quarter); Aitken 1926 for "
+        "the extrapolation"
+    ),
 )
 
 
@@ -218,10 +240,13 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
     # only speaks while the last quarter still brings a real part of the total gain.
     if share < LATE_SHARE_FLOOR and _near_zero(float(smooth[quarter]), curve.head()):
         level = 0.0
-    if share < STILL_IMPROVING_SHARE and level < STILL_IMPROVING_LEVEL and not crawling:
+    val = facts.val_loss
+    ahead = still_ahead(val if val is not None and val.points.size >= 4 else curve)
+    unfinished = ahead is not None and ahead >= UNFINISHED_SHARE
+    still = share >= STILL_IMPROVING_SHARE or level >= STILL_IMPROVING_LEVEL
+    if not (still or crawling or unfinished):
         return []
     val_gain = val_share = None
-    val = facts.val_loss
     if val is not None and val.points.size >= 4:
         v = _steady(val.points)
         at = float(v[int(v.size * 0.75)])
@@ -244,13 +269,25 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
         clear = crawling or val_gain >= STILL_IMPROVING_LEVEL or val_share >= STILL_IMPROVING_SHARE
     else:
         clear = crawling or share >= STILL_IMPROVING_SHARE
-    evidence = (
-        f"{curve.display} fell another {pct(level)} in the last quarter of the run (from "
-        f"{fmt(float(smooth[quarter]))} at {curve.place(quarter)} to {fmt(float(smooth[-1]))}), "
-        f"{pct(share)} of its total improvement"
-    )
+    clear = clear or unfinished
+    if late > 0:
+        evidence = (
+            f"{curve.display} fell another {pct(level)} in the last quarter of the run (from "
+            f"{fmt(float(smooth[quarter]))} at {curve.place(quarter)} to "
+            f"{fmt(float(smooth[-1]))}), {pct(share)} of its total improvement"
+        )
+    else:
+        evidence = f"{curve.display} moved within its noise over the last quarter of the run"
     if val_gain is not None and val is not None:
-        evidence += f"; {val.display} also fell {pct(val_gain)} over that stretch"
+        evidence += f"; {val.display} fell {_share(val_gain)} over that stretch"
+    if unfinished and ahead is not None:
+        judged = val if val is not None and val.points.size >= 4 else curve
+        evidence += f"; {judged.display} " + (
+            "was falling as fast at the end as in the middle: not slowing down"
+            if ahead >= 1
+            else f"still had about {pct(ahead)} of its improvement ahead (Aitken's "
+            "extrapolation of its pace from its start, middle and end)"
+        )
     return [
         issue(
             P.SLOW_CONVERGENCE,
@@ -258,7 +295,7 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
             evidence=evidence + ".",
             severity=(
                 Severity.MEDIUM
-                if clear and (crawling or max(share, level) >= STILL_IMPROVING_LEVEL)
+                if clear and (crawling or unfinished or max(share, level) >= STILL_IMPROVING_LEVEL)
                 else Severity.LOW
             ),
             confidence=0.7,
@@ -276,6 +313,11 @@ def slow_convergence(facts: TrainingFacts) -> list[Analysis]:
             targets=[T.EPOCHS, T.LEARNING_RATE, T.LR_SCHEDULE],
         )
     ]
+
+
+def _share(fraction: float) -> str:
+    """A percentage that keeps a small fall visible (0.4%, not 0%)."""
+    return f"{fraction * 100:.1f}%" if abs(fraction) < 0.01 else pct(fraction)
 
 
 def _near_zero(level: float, start: float) -> bool:

@@ -221,6 +221,8 @@ document(
         "medians within 3x their batch-noise standard error is no swing. Every spike or burst "
         "must also rise ≥ 0.1 "
         "start-sizes above its level (batch noise on a loss near zero is large in ratio only). "
+        "Else on the epoch means of a step-level train loss logged beside it (Lightning's "
+        "train_loss_epoch, ≥ 6 epochs): ≥ 2 epoch-level spikes as above. "
         "Else on the validation loss (≥ 6 points): ≥ 2 points above 1.5x the lowest level "
         "before and after them, each ≥ 0.1 start-sizes up"
     ),
@@ -242,6 +244,22 @@ def _val_spikes(facts: TrainingFacts) -> tuple[Curve, list[tuple[int, int]]] | N
     return (val, runs) if len(runs) >= 2 else None
 
 
+def _epoch_mean_spikes(facts: TrainingFacts) -> Curve | None:
+    """The epoch means of a step-level train loss (Lightning's ``train_loss_epoch`` next to
+    ``train_loss_step``) when they spike repeatedly: averaging cancels the batch noise that the
+    step values are judged against, so what is left is the weights jumping."""
+    curve = facts.curves.get(EPOCH_MEAN_LOSS)
+    if curve is None or curve.first_nonfinite is not None or curve.points.size < 6:
+        return None
+    if not step_level(facts.loss) or step_level(curve):
+        return None
+    return curve if len(_spikes(curve).runs) >= 2 else None
+
+
+# The loader's name for an epoch-level aggregate logged beside the step-level train loss.
+EPOCH_MEAN_LOSS = "train_loss_epoch"
+
+
 def unstable_training(facts: TrainingFacts) -> list[Analysis]:
     curve = _finite_prefix(facts.loss)
     spikes, factor, lasting = _spikes(curve)
@@ -249,11 +267,21 @@ def unstable_training(facts: TrainingFacts) -> list[Analysis]:
     big = [s for s in lasting if curve.points[s[0] : s[1] + 1].max() > 10 * curve.tail()]
     note = ""
     if len(spikes) < 2 and not big and ratio < OSCILLATION_RATIO:
+        averaged = _epoch_mean_spikes(facts)
         found = _val_spikes(facts)
-        if found is None:
+        if averaged is not None:
+            curve, spikes, factor = averaged, _spikes(averaged).runs, SPIKE_FACTOR
+            note = (
+                " Each value is a mean over an epoch's batches, so its jumps are the weights "
+                "moving, not batch noise."
+            )
+        elif found is not None:
+            (curve, spikes), factor, ratio = found, VAL_SPIKE_FACTOR, 0.0
+            note = (
+                " Validation uses fixed data, so its jumps are the weights moving, not batch noise."
+            )
+        else:
             return []
-        (curve, spikes), factor, ratio = found, VAL_SPIKE_FACTOR, 0.0
-        note = " Validation uses fixed data, so its jumps are the weights moving, not batch noise."
     if spikes:
         first, last = spikes[0][0], spikes[-1][1]
         peaks = [a + int(np.argmax(curve.points[a : b + 1])) for a, b in spikes[:3]]

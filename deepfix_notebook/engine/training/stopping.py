@@ -11,7 +11,7 @@ import numpy as np
 from deepfix_notebook.contract import Analysis, FaultTarget, ProblemCode, Severity
 from deepfix_notebook.engine._advice import patience
 from deepfix_notebook.engine._agent import issue
-from deepfix_notebook.engine._curves import Curve, fmt, pct
+from deepfix_notebook.engine._curves import Curve, FloatArray, fmt, pct
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine._thresholds import declare, document
 from deepfix_notebook.engine.training._shape import (
@@ -123,7 +123,8 @@ document(
     family=FAMILY,
     condition=(
         "the validation best (first point within 1% of the range from the minimum) comes before "
-        "60% of the run"
+        "60% of the run; not when the curve neither improved on its start nor ended above its "
+        "best by more than 1% of its start (a dead run has no best to train past)"
     ),
     severity=(
         "medium when ≥ 60% of the run follows and the curve got worse: ≥ 3% of its range, or "
@@ -142,6 +143,15 @@ def _run_share(facts: TrainingFacts, curve: Curve, start: int, end: int) -> floa
     return (b - a) / max(last - first, 1)
 
 
+def _unmoved(values: FloatArray) -> bool:
+    """Whether a validation curve neither improved on its start nor ended above its best by
+    more than 1% of its start (Keras' min_delta in spirit)."""
+    start, lowest = float(values[0]), float(np.min(values))
+    end = float(np.median(values[-max(1, values.size // 10) :]))
+    moved = MIN_DELTA_SHARE * abs(start)
+    return start - lowest <= moved and end - lowest <= moved
+
+
 def overtraining(facts: TrainingFacts) -> list[Analysis]:
     val = facts.val_loss
     score = facts.score("val")
@@ -156,6 +166,8 @@ def overtraining(facts: TrainingFacts) -> list[Analysis]:
     share_after = (n - 1 - best) / (n - 1)
     if best > n * OVERTRAIN_SHARE or share_after < 1 - OVERTRAIN_SHARE:
         return []
+    if _unmoved(values):
+        return []  # start, best and end alike: nothing was learned to train past (a dead run)
     span = max(float(np.ptp(values)), 1e-12)
     end = float(np.median(values[-max(1, n // 10) :]))
     lowest = float(np.min(values))
