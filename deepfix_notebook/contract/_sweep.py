@@ -19,8 +19,8 @@ class SweepRun(ContractModel):
     its last metric), or ``failed`` (``error_code`` and ``error`` say why). ``problems``: the
     problem codes found at medium or high severity, the worst first. ``severity``: ``high``,
     ``medium``, ``clean`` (nothing above low), or null when it failed. ``params``: its values of
-    the hyperparameters that vary across the experiment; ``metric``: its last value of the
-    experiment's validation metric (`SweepBest.metric`).
+    the hyperparameters that vary across the experiment (random seeds are not hyperparameters);
+    ``metric``: its last value of the experiment's validation metric (`SweepBest.metric`).
     """
 
     run_id: NonEmptyStr

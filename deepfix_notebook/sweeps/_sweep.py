@@ -22,6 +22,7 @@ from deepfix_notebook.sweeps._analyse import (
 from deepfix_notebook.sweeps._associations import TEST, Observed, associations
 from deepfix_notebook.sweeps._best import Candidate, best_runs, validation_metric
 from deepfix_notebook.sweeps._health import health
+from deepfix_notebook.sweeps._params import is_hyperparameter
 from deepfix_notebook.sweeps._summary import summarize
 
 if TYPE_CHECKING:
@@ -215,9 +216,7 @@ def _result(
     values = metric[1] if metric else {}
     rows = [_row(run, done[run.run_id], varying, values.get(run.run_id)) for run in runs]
     analysed = [
-        Observed(run.params, frozenset(row.problems))
-        for run, row in zip(runs, rows, strict=True)
-        if row.status != "failed"
+        Observed(row.params, frozenset(row.problems)) for row in rows if row.status != "failed"
     ]
     found, note = associations(analysed)
     counts = Counter(row.severity or "failed" for row in rows)
@@ -256,6 +255,6 @@ def _row(
 
 
 def _varying(runs: Sequence[ExperimentRun]) -> list[str]:
-    """The parameters whose value (or absence) differs between runs."""
-    names = sorted({name for run in runs for name in run.params})
+    """The hyperparameters whose value (or absence) differs between runs (seeds left out)."""
+    names = sorted({name for run in runs for name in run.params if is_hyperparameter(name)})
     return [name for name in names if len({run.params.get(name) for run in runs}) > 1]

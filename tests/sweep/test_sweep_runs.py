@@ -16,6 +16,7 @@ from deepfix_notebook.artifacts import ArtifactError, load_mlflow_analysis, load
 from deepfix_notebook.contract import ErrorCode, ProblemCode, SweepResult
 from deepfix_notebook.sweeps import _analyse, run_sweep
 from deepfix_notebook.sweeps._health import health
+from deepfix_notebook.sweeps._params import is_hyperparameter
 
 
 def problems_of(result: SweepResult) -> dict[str, list[str]]:
@@ -167,8 +168,8 @@ def test_filter_and_max_runs(planted: Sweep) -> None:
         planted.experiment, tracking_uri=planted.uri, filter_string="params.optimizer = 'adam'"
     )
     assert 0 < len(adam.runs) < 45
-    # the optimizer no longer varies: the runs' params show the swept ones only
-    assert all("optimizer" not in run.params and "seed" in run.params for run in adam.runs)
+    # the optimizer no longer varies: the runs' params show the swept ones only (never seeds)
+    assert all(set(run.params) == {"learning_rate", "batch_size"} for run in adam.runs)
     assert len(run_sweep(planted.experiment, tracking_uri=planted.uri, max_runs=5).runs) == 5
 
     with pytest.raises(ArtifactError) as caught:
@@ -225,3 +226,14 @@ def test_a_worker_that_dies_fails_its_runs_not_the_sweep(
     assert len(result.runs) == 45 and result.counts["failed"] == 45
     assert {run.error_code for run in result.runs} == {ErrorCode.INTERNAL_SERVER_ERROR}
     assert "BrokenProcessPool" in (result.runs[0].error or "")
+
+
+def test_seeds_are_not_hyperparameters(planted: Sweep) -> None:
+    """A seed varies in every sweep but chooses no setting: no axis, association or region."""
+    result = run_sweep(planted.experiment, tracking_uri=planted.uri)
+    assert all("seed" not in run.params for run in result.runs)
+    assert result.best is not None and "seed" not in result.best.region
+    assert [is_hyperparameter(n) for n in ("seed", "random_state", "data.seed", "torch_seed")] == [
+        False
+    ] * 4
+    assert all(map(is_hyperparameter, ("learning_rate", "seedling_count", "reseed_every")))
