@@ -1,7 +1,7 @@
 """Faults against a real stack on 127.0.0.1 (issue 17): for each, the jobs accepted, completed,
 failed (with a message), lost and duplicated, and the time to recover.
 
-    python benchmarks/bench_faults.py [--jobs 16] [--only broker,worker,server,mlflow]
+    python benchmarks/bench_faults.py [--jobs 16] [--only broker,worker,server,mlflow,...]
 
 Each scenario starts its own ``mlflow server``, ``deepfix serve`` and, with Celery, Redis
 (no persistence, as a broker that loses its messages) and two ``deepfix worker`` (2 threads
@@ -12,6 +12,15 @@ each), in a temporary directory; everything is stopped at the end.
 - server: ``deepfix serve`` (thread executor) killed (SIGKILL) with jobs in flight, restarted;
 - mlflow: MLflow stopped: analyses fail at once with 503 ``MLFLOW_CONNECTION_ERROR`` (none
   hangs); MLflow restarted: recovery is the time until an analysis succeeds again.
+- slow: MLflow behind a TCP proxy (tests/delay_proxy.py) that holds every request 0.5 s: the
+  jobs complete. Then it holds them 60 s (MLflow hangs): a `DeepFixClient` analysis must end
+  within its retry budget (15 s by default) with an error naming MLflow; recovery is the time
+  from the delay's end until an analysis succeeds again.
+- disk: the job store (SQLite) on a 4 MiB tmpfs that a file then fills while jobs run: new
+  submissions are refused (503 + Retry-After, counted as refused, not accepted), the accepted
+  jobs keep their outcome until the store takes it; recovery is from the file's removal to the
+  last accepted job finished and a new one accepted. Needs root (``mount -t tmpfs``): where
+  mounting is refused the row says so.
 
 Recovery is timed from the end of the fault (broker or server back, worker killed, MLflow
 back) to the last job finished. Lost: accepted, not finished within ``--deadline``.
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -32,7 +42,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -54,8 +64,15 @@ from bench_server import (
 
 from deepfix_notebook.server._jobs import SqlJobStore
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from delay_proxy import delay_proxy  # a test helper, shared with the fault tests
+
 STEPS = 200_000  # a run that takes a good part of a second to analyse: jobs are in flight
 WORKER_START_S = 90.0
+SLOW_S = 0.5  # MLflow slow: each request held this long
+HUNG_S = 60.0  # MLflow hung: longer than every timeout on the way
+CLIENT_BUDGET_S = 15.0  # the client's default retry budget (RetryPolicy.max_total_wait)
+DISK = "4m"
 
 
 @dataclass
@@ -68,6 +85,7 @@ class Row:
     duplicated: int
     rerun: int
     recover_s: float
+    note: str = ""
 
 
 @dataclass
@@ -134,7 +152,7 @@ def finished_counts(logs: list[Path]) -> Counter[str]:
 
 
 def row(fault: str, stage: Stage, ids: list[str], states: dict[str, str],
-        logs: list[Path], recover_s: float) -> Row:  # fmt: skip
+        logs: list[Path], recover_s: float, note: str = "") -> Row:  # fmt: skip
     store = SqlJobStore(stage.jobs_db)
     try:
         attempts = {i: getattr(store.get(i), "attempts", 0) for i in ids}
@@ -150,6 +168,7 @@ def row(fault: str, stage: Stage, ids: list[str], states: dict[str, str],
         duplicated=sum(max(finished[i] - 1, 0) for i in ids),
         rerun=sum(attempts[i] > 1 for i in ids),
         recover_s=recover_s,
+        note=note,
     )
 
 
@@ -272,11 +291,120 @@ def wait_running(url: str, ids: list[str], timeout: float = 60) -> None:
     raise RuntimeError("no job started running")
 
 
+def mlflow_slow(stage: Stage, jobs: int, deadline: float) -> Row:
+    from deepfix_notebook.client import DeepFixClient, DeepFixError
+
+    port = int(stage.mlflow_url.rsplit(":", 1)[1])
+    for key in ("MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES"):
+        # Set in this process by its own MLflow calls (DeepFix's client defaults): not an
+        # operator's choice, so not passed on; the server sets its own, tighter ones.
+        os.environ.pop(key, None)
+    with delay_proxy(port, SLOW_S) as proxy:
+        slow = replace(stage, mlflow_url=proxy.url)
+        server, url = start_server(stage.stack, "server", proxy.url, job_store_url=stage.jobs_db)
+        start = time.monotonic()
+        ids = submit(url, slow, jobs)
+        states = wait_final(url, ids, deadline)
+        took = time.monotonic() - start
+        proxy.delay = HUNG_S
+        asked = time.monotonic()
+        with DeepFixClient(url, offline_mode="strict") as client:
+            try:
+                client.analyze(stage.run_id, proxy.url, {"max_analysis_time": 61})
+                answer = "an analysis (not an error)"
+            except DeepFixError as error:
+                answer = f"{type(error).__name__}: {str(error)[:160]}"
+        budget = time.monotonic() - asked
+        proxy.delay = 0.0
+        back = time.monotonic()
+        with httpx.Client(base_url=url, timeout=120) as http:
+            for attempt in range(jobs, jobs + 1000):
+                answer_ok = http.post("/api/v1/analyze", json=slow.body(attempt))
+                if answer_ok.status_code == 200 or time.monotonic() - back > deadline:
+                    break
+                time.sleep(0.5)
+        recover = time.monotonic() - back
+    note = (
+        f"{jobs} jobs through +{SLOW_S:g} s per request in {took:.1f} s; MLflow hung "
+        f"({HUNG_S:g} s per request): the client ended in {budget:.1f} s "
+        f"(budget {CLIENT_BUDGET_S:g} s) with {answer}"
+    )
+    return row("MLflow slow, then hung", stage, ids, states, [server.log], recover, note)
+
+
+def disk_full(stage: Stage, jobs: int, deadline: float) -> Row:
+    disk = stage.stack.base / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK}", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        why = f"not measured: a {DISK} tmpfs cannot be mounted here ({mounted.stderr.strip()})"
+        return Row("job store disk full", 0, 0, 0, 0, 0, 0, float("nan"), why)
+    try:
+        jobs_db = f"sqlite:///{disk / 'jobs.db'}"
+        staged = replace(stage, jobs_db=jobs_db)
+        settings = {"job_store_url": jobs_db, "max_concurrent": "2", "retry_after_seconds": "5"}
+        server, url = start_server(stage.stack, "server", stage.mlflow_url, **settings)
+        ids = submit(url, staged, jobs)
+        filler = fill(disk)
+        refused, headers = refuse_count(url, staged, jobs)
+        time.sleep(3)
+        filler.unlink()
+        back = time.monotonic()
+        states = wait_final(url, ids, deadline)
+        more = submit(url, staged, 1, offset=2 * jobs)
+        recover = time.monotonic() - back
+        note = (
+            f"disk filled with {len(ids)} jobs in flight: {refused} of {jobs} new submissions "
+            f"refused ({headers}), {len(more)} accepted after space returned"
+        )
+        return row("job store disk full", staged, ids, states, [server.log], recover, note)
+    finally:
+        stage.stack.close()  # the server holds the store open: stop it before unmounting
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Every free byte of ``disk`` taken by a file; the file."""
+    filler = disk / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(descriptor, b"\0" * 4096)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(descriptor)
+    return filler
+
+
+def refuse_count(url: str, stage: Stage, n: int) -> tuple[int, str]:
+    """Submissions answered 503 with Retry-After (nothing accepted), and what they said."""
+    refused, seen = 0, set()
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for i in range(n):
+            answer = http.post("/api/v1/analyze", json=stage.body(1000 + i), headers=ASYNC)
+            if answer.status_code == 503 and "Retry-After" in answer.headers:
+                refused += 1
+                reason = answer.json()["details"].get("reason")
+                seen.add(f"503 {reason}, Retry-After {answer.headers['Retry-After']}")
+            else:
+                seen.add(str(answer.status_code))
+    return refused, "; ".join(sorted(seen))
+
+
 SCENARIOS: dict[str, Callable[[Stage, int, float], Row]] = {
     "broker": broker_restart,
     "worker": worker_kill,
     "server": server_kill,
     "mlflow": mlflow_down,
+    "slow": mlflow_slow,
+    "disk": disk_full,
 }
 
 
@@ -310,6 +438,9 @@ def main() -> int:
         numbers = (r.accepted, r.completed, r.failed, r.lost, r.duplicated, r.rerun)
         cells = "".join(f"{n:>11}" for n in numbers)
         print(f"{r.fault:<24}{cells}{r.recover_s:>12.1f} s")
+    for r in rows:
+        if r.note:
+            print(f"{r.fault}: {r.note}")
     return 0 if all(r.lost == 0 and r.duplicated == 0 for r in rows) else 1
 
 

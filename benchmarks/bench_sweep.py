@@ -20,6 +20,15 @@ Targets on 2 cores: cold < 10 s, warm < 1 s. Then the peak resident memory of th
 (the in-process sweeps; the store is built in a child) and of the largest child (a store
 build, an analysis worker, a CLI run): the issue's bound is 1 GB at 10,000 runs
 (``--runs 10000 --repeat 1``).
+
+With ``--celery``, the throughput of the same sweep through a server (issue 18): every run of
+a ``--celery-runs`` experiment (200 by default, its own cached store) submitted as a job to
+``deepfix serve`` with a Celery broker (a ``redis-server`` this script starts on a free port)
+and 1, then 2, ``deepfix worker`` processes (``--celery-concurrency`` threads each) reading
+the same SQLite store; median of ``--repeat`` (workers warm: one sweep is run and discarded
+first): the sweep's wall time as its caller sees it (listing the runs, submitting, polling the
+results), and the jobs' own span in the server's job store (first accepted to last finished),
+which the client's polling interval does not round up.
 """
 
 from __future__ import annotations
@@ -119,11 +128,11 @@ def remove_analyses(folder: Path) -> None:
         path.unlink()
 
 
-def measure(uri: str, *, reuse: bool, save: bool) -> tuple[float, Any]:
+def measure(uri: str, *, reuse: bool, save: bool, backend: Any = None) -> tuple[float, Any]:
     from deepfix_notebook.sweeps import run_sweep
 
     start = time.perf_counter()
-    result = run_sweep(EXPERIMENT, tracking_uri=uri, reuse=reuse, save=save)
+    result = run_sweep(EXPERIMENT, tracking_uri=uri, reuse=reuse, save=save, backend=backend)
     return time.perf_counter() - start, result
 
 
@@ -183,12 +192,121 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         os.killpg(server.pid, signal.SIGKILL)
 
 
+def celery_throughput(
+    runs: int, epochs: int, repeat: int, concurrency: int
+) -> dict[str, list[tuple[float, float]]]:
+    """(Sweep seconds, job-store span seconds) per sweep through ``deepfix serve`` with 1 and
+    2 Celery workers, by row name."""
+    import tempfile
+
+    from bench_server import Stack, deepfix_command, deepfix_env, start_redis, start_server
+
+    from deepfix_notebook.backends import RemoteBackend
+
+    folder = DATA / f"sweep-v{DATA_VERSION}-{runs}x{epochs}"
+    if not (folder / "done").exists():
+        own = [sys.executable, __file__, "--build-only", "--runs", str(runs)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        subprocess.run([*own, "--epochs", str(epochs)], check=True, env=env)
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="deepfix-sweep-celery-") as tmp:
+            stack = Stack(Path(tmp))
+            try:
+                broker = start_redis(stack)
+                settings = {
+                    "broker_url": f"{broker}/0",
+                    "job_store_url": f"sqlite:///{Path(tmp) / 'jobs.db'}",
+                    "poll_after_seconds": "1",
+                }
+                _, url = start_server(stack, "server", uri, **settings)
+                env = deepfix_env(stack, uri, settings)
+                command = deepfix_command(
+                    "worker", "--concurrency", str(concurrency), "--log-level", "info"
+                )
+                started = [stack.spawn(f"worker-{i}", command, env) for i in range(workers)]
+                _wait_ready(started)
+                backend = RemoteBackend(url, tracking_uri=uri, offline="strict")
+                name = f"Celery, {workers} worker{'s' * (workers > 1)} x {concurrency} threads"
+                times = []
+                for attempt in range(repeat + 1):
+                    since = _utc_now()
+                    seconds, result = measure(uri, reuse=False, save=False, backend=backend)
+                    analysed = sum(run.status == "analysed" for run in result.runs)
+                    if analysed != runs:
+                        raise SystemExit(f"{name}: {analysed} of {runs} runs analysed")
+                    if attempt:  # the first warms the workers (imports, knowledge base)
+                        times.append((seconds, _job_span(settings["job_store_url"], since)))
+                rows[name] = times
+                analysis_ms[name] = _analysis_median_ms([worker.log for worker in started])
+                backend.close()
+            finally:
+                stack.close()
+    return rows
+
+
+analysis_ms: dict[str, float] = {}  # median time of one analysis in a worker, by row name
+
+
+def _analysis_median_ms(logs: list[Path]) -> float:
+    import json
+
+    seconds = [
+        json.loads(line)["seconds"]
+        for log in logs
+        for line in log.read_text(errors="replace").splitlines()
+        if line.startswith("{") and '"analysis finished"' in line
+    ]
+    return 1000 * statistics.median(seconds) if seconds else float("nan")
+
+
+def _utc_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _job_span(job_store_url: str, since: Any) -> float:
+    """Seconds from the first job accepted after ``since`` to the last one finished."""
+    import sqlalchemy as sa
+
+    from deepfix_notebook.server._jobs import SqlJobStore, jobs
+
+    store = SqlJobStore(job_store_url)
+    try:
+        with store._begin() as conn:
+            first, last = conn.execute(
+                sa.select(sa.func.min(jobs.c.submitted_at), sa.func.max(jobs.c.finished_at)).where(
+                    jobs.c.submitted_at >= since.replace(tzinfo=None)
+                )
+            ).one()
+    finally:
+        store.close()
+    return float((last - first).total_seconds())
+
+
+def _wait_ready(workers: list[Any], timeout: float = 120.0) -> None:
+    from bench_server import tail
+
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        while " ready." not in worker.log.read_text(errors="replace"):
+            if worker.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{worker.name} did not start:\n{tail(worker.log)}")
+            time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--http", action="store_true", help="also through `mlflow server`")
+    parser.add_argument("--celery", action="store_true", help="also through Celery workers")
+    parser.add_argument("--celery-only", action="store_true", help="only the Celery rows")
+    parser.add_argument("--celery-runs", type=int, default=200)
+    parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -196,6 +314,12 @@ def main() -> None:
     folder = DATA / f"sweep-v{DATA_VERSION}-{args.runs}x{args.epochs}"
     if args.build_only:
         build(folder, args.runs, args.epochs)
+        return
+    if args.celery_only:
+        celery = celery_throughput(
+            args.celery_runs, args.epochs, args.repeat, args.celery_concurrency
+        )
+        print_celery(celery, args.celery_runs, args.repeat)
         return
     start = time.perf_counter()
     built = (folder / "done").exists()
@@ -255,6 +379,24 @@ def main() -> None:
     print(f"peak RSS: the in-process sweeps {own:.0f} MB; largest child {children:.0f} MB")
     assert result is not None
     print(f"\n{result.summary}")
+    if args.celery:
+        celery = celery_throughput(
+            args.celery_runs, args.epochs, args.repeat, args.celery_concurrency
+        )
+        print_celery(celery, args.celery_runs, args.repeat)
+
+
+def print_celery(rows: dict[str, list[tuple[float, float]]], runs: int, repeat: int) -> None:
+    print(f"\nthrough deepfix serve + Celery ({runs} runs, repeat {repeat}, medians)")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"CPUs: {os.cpu_count()}; load average before: {load}")
+    head = f"{'workers':<34} {'sweep s':>8} {'runs/s':>7} {'jobs span s':>12} {'jobs/s':>7}"
+    print(f"{head} {'1 analysis ms':>14}")
+    for name, pairs in rows.items():
+        sweep = statistics.median(seconds for seconds, _ in pairs)
+        span = statistics.median(span for _, span in pairs)
+        cells = f"{sweep:>8.2f} {runs / sweep:>7.1f} {span:>12.2f} {runs / span:>7.1f}"
+        print(f"{name:<34} {cells} {analysis_ms.get(name, float('nan')):>14.0f}")
 
 
 if __name__ == "__main__":

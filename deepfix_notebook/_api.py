@@ -1,5 +1,9 @@
 """The package's verbs: `connect` to a backend, `analyze` a run, `sweep` an experiment, `ask`
-the knowledge base."""
+the knowledge base.
+
+In IPython each verb runs quietly (`backends._quiet.notebook_quiet`): other libraries' log lines
+and warnings stay out of the cell, and DeepFix's own warnings show as one notice line each.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +30,20 @@ def connect(
     configuration, ``mlflow.set_tracking_uri`` or ``MLFLOW_TRACKING_URI``, then ``./mlflow.db``
     when it exists, else the local store under ``$DEEPFIX_HOME``; a run not found there is
     looked for in the others); a server needs one it can reach. ``offline``
-    says what happens when the server is down: ``strict`` raises, ``fallback`` warns and
-    continues without analysis, ``local`` analyses with the embedded engine instead.
+    says what happens when the server (or the MLflow behind it) is unreachable: ``strict``
+    raises; ``fallback`` warns and analyses with the embedded engine when this process can read
+    the run (the result says so), else answers a ``failed`` result saying what failed and what
+    to do; ``local`` is ``fallback`` raising the embedded engine's error instead.
     """
+    from deepfix_notebook.backends._quiet import notebook_quiet
+
+    with notebook_quiet():
+        return _connect(target, tracking_uri=tracking_uri, api_key=api_key, offline=offline)
+
+
+def _connect(
+    target: str, *, tracking_uri: str | None, api_key: str | None, offline: str
+) -> AnalysisBackend:
     from deepfix_notebook.backends import LocalBackend, use
 
     if target == "local":
@@ -90,28 +105,31 @@ def analyze(
     is found; other NaN cells are gaps (`deepfix_notebook.artifacts.bundle_from_memory`).
     """
     from deepfix_notebook.artifacts import run_ref
+    from deepfix_notebook.backends._quiet import notebook_quiet
     from deepfix_notebook.contract import AnalysisContext, AnalysisOptions
 
     backend = current_backend()
-    ref = run_ref(
-        source,
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        connected=backend.tracking_uri,
-        params=params,
-        dataset=dataset,
-        run_id=run_id,
-    )
-    options = AnalysisOptions.model_validate(
-        {
-            "enable_training_analysis": enable_training_analysis,
-            "enable_dataset_analysis": enable_dataset_analysis,
-            "enable_deepchecks_analysis": enable_deepchecks_analysis,
-            "optimization_focus": list(focus),
-            "max_analysis_time": max_analysis_time,
-        }
-    )
-    return backend.analyze(ref, options, AnalysisContext.model_validate(dict(context or {})))
+    with notebook_quiet():
+        ref = run_ref(
+            source,
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            connected=backend.tracking_uri,
+            params=params,
+            dataset=dataset,
+            run_id=run_id,
+        )
+        options = AnalysisOptions.model_validate(
+            {
+                "enable_training_analysis": enable_training_analysis,
+                "enable_dataset_analysis": enable_dataset_analysis,
+                "enable_deepchecks_analysis": enable_deepchecks_analysis,
+                "optimization_focus": list(focus),
+                "max_analysis_time": max_analysis_time,
+            }
+        )
+        context_ = AnalysisContext.model_validate(dict(context or {}))
+        return backend.analyze(ref, options, context_)
 
 
 def sweep(
@@ -139,21 +157,23 @@ def sweep(
     the experiment (the error lists the experiments there are) or the store cannot be read, or
     the filter is not valid.
     """
+    from deepfix_notebook.backends._quiet import notebook_quiet
     from deepfix_notebook.sweeps import run_sweep
 
     backend = current_backend()
-    return run_sweep(
-        experiment,
-        tracking_uri=tracking_uri,
-        filter_string=filter,
-        max_runs=max_runs,
-        save=save,
-        reuse=reuse,
-        workers=workers,
-        on_progress=on_progress,
-        connected=backend.tracking_uri,
-        backend=backend,
-    )
+    with notebook_quiet():
+        return run_sweep(
+            experiment,
+            tracking_uri=tracking_uri,
+            filter_string=filter,
+            max_runs=max_runs,
+            save=save,
+            reuse=reuse,
+            workers=workers,
+            on_progress=on_progress,
+            connected=backend.tracking_uri,
+            backend=backend,
+        )
 
 
 def ask(
@@ -165,6 +185,7 @@ def ask(
     min_confidence: float = 0.7,
 ) -> KnowledgeResponse:
     """Search the knowledge base, with the current backend (`connect`)."""
+    from deepfix_notebook.backends._quiet import notebook_quiet
     from deepfix_notebook.contract import KnowledgeQuery
 
     request = KnowledgeQuery(
@@ -174,4 +195,5 @@ def ask(
         max_results=max_results,
         min_confidence=min_confidence,
     )
-    return current_backend().query_knowledge(request)
+    with notebook_quiet():
+        return current_backend().query_knowledge(request)

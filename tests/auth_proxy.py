@@ -27,8 +27,12 @@ class AuthProxy:
 
 
 @contextlib.contextmanager
-def auth_proxy(upstream: str, user: str, password: str) -> Iterator[AuthProxy]:
-    """Serve the gate on a free 127.0.0.1 port, in a thread; stopped on exit."""
+def auth_proxy(
+    upstream: str, user: str, password: str, *, refusal: int = 401, open_paths: tuple[str, ...] = ()
+) -> Iterator[AuthProxy]:
+    """Serve the gate on a free 127.0.0.1 port, in a thread; stopped on exit. Refused requests
+    are answered ``refusal``; ``open_paths`` (e.g. ``/health``, as MLflow's own auth leaves it)
+    are forwarded without credentials."""
     expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     proxy = AuthProxy(0)
 
@@ -36,8 +40,8 @@ def auth_proxy(upstream: str, user: str, password: str) -> Iterator[AuthProxy]:
         def _forward(self) -> None:
             authorized = self.headers.get("Authorization") == expected
             proxy.seen.append((self.command, self.path, authorized))
-            if not authorized:
-                self._answer(401, {"WWW-Authenticate": "Basic"}, b"")
+            if not authorized and self.path not in open_paths:
+                self._answer(refusal, {"WWW-Authenticate": "Basic"}, b"")
                 return
             length = int(self.headers.get("Content-Length") or 0)
             request = urllib.request.Request(

@@ -63,6 +63,7 @@ ARTIFACTS_API = [
     "Store",
     "TrainingParams",
     "active_mlflow_run",
+    "bound_mlflow_http",
     "bundle_from_memory",
     "candidate_stores",
     "canonical_name",

@@ -83,6 +83,7 @@ __all__ = [
     "Store",
     "TrainingParams",
     "active_mlflow_run",
+    "bound_mlflow_http",
     "bundle_from_memory",
     "candidate_stores",
     "canonical_name",
@@ -141,13 +142,28 @@ def load_mlflow_run(
     *,
     artifact_guard: Callable[[str], None] | None = None,
     max_bytes: int | None = None,
+    max_rows: int | None = None,
 ) -> ArtifactBundle:
     """Load a run from MLflow (see `load_run`); ``artifact_guard`` may refuse the run's artifact
-    location before it is contacted, ``max_bytes`` bounds the files read (see
-    `_mlflow.load_mlflow_run`). Imports mlflow on first call."""
+    location before it is contacted, ``max_bytes`` bounds the files read and ``max_rows`` the
+    metric steps (see `_mlflow.load_mlflow_run`). Imports mlflow on first call."""
     from deepfix_notebook.artifacts._mlflow import load_mlflow_run as load
 
-    return load(run_id, tracking_uri, artifact_guard=artifact_guard, max_bytes=max_bytes)
+    return load(
+        run_id,
+        tracking_uri,
+        artifact_guard=artifact_guard,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
+    )
+
+
+def bound_mlflow_http(values: dict[str, str]) -> None:
+    """Set MLflow's HTTP settings (``MLFLOW_HTTP_REQUEST_TIMEOUT``, ...) the user did not set
+    (see `_mlflow_store.bound_mlflow_http`); does not import mlflow."""
+    from deepfix_notebook.artifacts._mlflow_store import bound_mlflow_http as bound
+
+    bound(values)
 
 
 def load_mlflow_analysis(run_id: str, tracking_uri: str | None = None) -> AnalysisResult | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from deepfix_notebook.artifacts._errors import invalid
+from deepfix_notebook.artifacts._errors import invalid, too_many_rows
 from deepfix_notebook.artifacts._names import canonical_name, is_axis
 from deepfix_notebook.artifacts._rows import Column, long_to_table, wide_to_table
 from deepfix_notebook.artifacts._table import MetricsTable
@@ -32,16 +32,20 @@ _NUMBER = r"^\s*[+-]?((\d+\.?\d*|\.\d+)(e[+-]?\d+)?|nan|inf|infinity)\s*$"
 
 
 def read_metrics_csv(
-    path: str | Path, *, name: str | None = None
+    path: str | Path, *, name: str | None = None, max_rows: int | None = None
 ) -> tuple[MetricsTable, list[str]]:
-    """Read a wide or long ``metrics.csv`` into a table, with the warnings it raised."""
+    """Read a wide or long ``metrics.csv`` into a table, with the warnings it raised.
+
+    With ``max_rows``, a file of more steps is ``ARTIFACT_INVALID`` (`too_many_rows`), raised
+    from the first block past the limit: the rest of the file is never parsed.
+    """
     path = Path(path)
     file = name or path.name
     header = _read_header(path, file)
     lowered = [column.strip().lower() for column in header]
     if set(LONG_COLUMNS) <= set(lowered):
-        return _read_long(path, header, lowered, file)
-    return _read_wide(path, header, file)
+        return _read_long(path, header, lowered, file, max_rows)
+    return _read_wide(path, header, file, max_rows)
 
 
 def _read_header(path: Path, file: str) -> list[str]:
@@ -81,14 +85,17 @@ def _read_header(path: Path, file: str) -> list[str]:
     return header
 
 
-def _read_wide(path: Path, header: list[str], file: str) -> tuple[MetricsTable, list[str]]:
+def _read_wide(
+    path: Path, header: list[str], file: str, max_rows: int | None
+) -> tuple[MetricsTable, list[str]]:
     import pyarrow as pa
 
     warnings: list[str] = []
     included = list(header)
     while True:
+        types: dict[str, pa.DataType] = {c: pa.float64() for c in included}
         try:
-            columns = _stream_columns(path, included, {c: pa.float64() for c in included})
+            columns = _stream_columns(path, included, types, file=file, max_rows=max_rows)
             break
         except pa.ArrowInvalid as exc:
             column = _failing_column(exc, header)
@@ -113,7 +120,7 @@ def _read_wide(path: Path, header: list[str], file: str) -> tuple[MetricsTable, 
 
 
 def _read_long(
-    path: Path, header: list[str], lowered: list[str], file: str
+    path: Path, header: list[str], lowered: list[str], file: str, max_rows: int | None
 ) -> tuple[MetricsTable, list[str]]:
     import pyarrow as pa
 
@@ -125,6 +132,8 @@ def _read_long(
     }
     keys: dict[str, int] = {}
     estimate = _estimate_rows(path)
+    if max_rows is not None:  # a long file has a row per metric and step: several per step
+        estimate = min(estimate, 8 * max_rows + 16)
     key_ids = _Buffer(estimate, np.int32)
     values = _Buffer(estimate, np.float64)
     steps = _Buffer(estimate, np.float64)
@@ -147,6 +156,9 @@ def _read_long(
             key_ids.append(ids)
             values.append(value)
             steps.append(step)
+            # Fewer than max_rows steps hold at most max_rows values of each metric.
+            if max_rows is not None and values.length > max_rows * max(len(keys), 1):
+                raise too_many_rows(max_rows, file=file, read=values.length)
     except pa.ArrowInvalid as exc:
         column = _failing_column(exc, header) or names["value"]
         cell, row = _first_non_numeric(path, column)
@@ -188,14 +200,21 @@ def _open(
 
 
 def _stream_columns(
-    path: Path, include: list[str], types: dict[str, pa.DataType]
+    path: Path,
+    include: list[str],
+    types: dict[str, pa.DataType],
+    *,
+    file: str,
+    max_rows: int | None = None,
 ) -> dict[str, Column]:
     """Parse ``include`` as float64 columns: values (NaN where empty) and a logged mask.
 
     Each block is copied into buffers sized from the file, so peak memory stays close to the
-    size of the final arrays instead of twice it.
+    size of the final arrays instead of twice it; past ``max_rows`` rows, `too_many_rows`.
     """
     estimate = _estimate_rows(path)
+    if max_rows is not None:
+        estimate = min(estimate, max_rows + 16)
     values = {name: _Buffer(estimate, np.float64) for name in include}
     logged: dict[str, _Buffer] = {}
     rows = 0
@@ -209,6 +228,8 @@ def _stream_columns(
                     logged[name].append(np.ones(rows, dtype=bool))
                 logged[name].append(mask)
         rows += batch.num_rows
+        if max_rows is not None and rows > max_rows:
+            raise too_many_rows(max_rows, file=file, read=rows)
     # Pop each buffer as it is finished so that at most one column exists twice at a time.
     return {
         name: (

@@ -59,13 +59,15 @@ def read_root(
     *,
     history: History | None = None,
     mlflow_params: Mapping[str, str] | None = None,
+    max_rows: int | None = None,
 ) -> None:
     """Fill ``bundle`` from the files under ``root`` listed in ``bundle.files``.
 
     ``history`` gives the metrics when the run has no metrics file (MLflow's metric history);
-    ``mlflow_params`` stand in for a missing params file.
+    ``mlflow_params`` stand in for a missing params file; a metrics file of more than
+    ``max_rows`` steps is refused while it is read.
     """
-    _load_training(root, bundle, history, mlflow_params)
+    _load_training(root, bundle, history, mlflow_params, max_rows)
     _load_dataset(root, bundle)
     _load_deepchecks(root, bundle)
     _load_previous_analysis(root, bundle)
@@ -76,13 +78,16 @@ def _load_training(
     bundle: ArtifactBundle,
     history: History | None,
     mlflow_params: Mapping[str, str] | None,
+    max_rows: int | None = None,
 ) -> None:
     files = set(bundle.files)
     style: Layout = "canonical"
     params_doc: dict[str, Any] | None = None
     params_file = layout.PARAMS
     if layout.METRICS in files:
-        table, warnings = read_metrics_csv(root / layout.METRICS, name=layout.METRICS)
+        table, warnings = read_metrics_csv(
+            root / layout.METRICS, name=layout.METRICS, max_rows=max_rows
+        )
         metrics_file = layout.METRICS
     elif layout.LEGACY_TRAINING_YAML in files:
         style, metrics_file = "legacy-yaml", layout.LEGACY_TRAINING_YAML
@@ -90,7 +95,9 @@ def _load_training(
         params_file = layout.LEGACY_TRAINING_YAML
     elif layout.LEGACY_METRICS in files:
         style, metrics_file = "legacy-root", layout.LEGACY_METRICS
-        table, warnings = read_metrics_csv(root / layout.LEGACY_METRICS, name=metrics_file)
+        table, warnings = read_metrics_csv(
+            root / layout.LEGACY_METRICS, name=metrics_file, max_rows=max_rows
+        )
     elif history is not None and (found := history()) is not None:
         style, metrics_file = "mlflow-history", "MLflow metric history"
         table, warnings = found

@@ -44,6 +44,19 @@ class ArtifactError(Exception):
         )
 
 
+def too_many_rows(max_rows: int, *, file: str, read: int) -> ArtifactError:
+    """``ARTIFACT_INVALID``: the metrics have more than ``max_rows`` rows (steps); reading
+    stopped after ``read`` rows, so the rest was never loaded."""
+    return ArtifactError(
+        ErrorCode.ARTIFACT_INVALID,
+        f"The run's metrics have more than {max_rows:,} rows (steps), the most this analysis "
+        "reads; log every Nth step, or raise the limit.",
+        file=file,
+        field="metrics",
+        details={"max_rows": max_rows, "rows_read": read},
+    )
+
+
 def invalid(message: str, *, file: str, field: str | None = None, **details: Any) -> ArtifactError:
     """An ``ARTIFACT_INVALID`` error."""
     return ArtifactError(

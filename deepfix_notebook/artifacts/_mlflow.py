@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from deepfix_notebook.artifacts import _layout as layout
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._directory import read_root
-from deepfix_notebook.artifacts._errors import ArtifactError, invalid
+from deepfix_notebook.artifacts._errors import ArtifactError, invalid, too_many_rows
 from deepfix_notebook.artifacts._mlflow_reading import check_location, check_size, reading
 from deepfix_notebook.artifacts._mlflow_runs import RunSummary as RunSummary
 from deepfix_notebook.artifacts._mlflow_runs import find_run as find_run
@@ -56,6 +56,7 @@ def load_mlflow_run(
     connected: str | None = None,
     artifact_guard: Callable[[str], None] | None = None,
     max_bytes: int | None = None,
+    max_rows: int | None = None,
 ) -> ArtifactBundle:
     """Download a run's artifacts into a temporary directory (always removed) and read them.
 
@@ -65,7 +66,8 @@ def load_mlflow_run(
     when that was not the first. ``artifact_guard`` is given the run's artifact location before
     anything is read from it, and raises `ArtifactError` to refuse it (a server's allowlist).
     Layout files larger than ``max_bytes`` together are ``PAYLOAD_TOO_LARGE``, refused from the
-    listing's sizes before any download when MLflow gives them.
+    listing's sizes before any download when MLflow gives them. Metrics of more than
+    ``max_rows`` steps are ``ARTIFACT_INVALID``, refused while they are read.
     """
     client, run, uri, found_elsewhere = find_run(run_id, tracking_uri, connected=connected)
     if artifact_guard is not None:
@@ -93,9 +95,11 @@ def load_mlflow_run(
             )
 
         def history() -> tuple[MetricsTable, list[str]] | None:
-            return _metric_history(client, run_id, list(run.data.metrics)) if has_history else None
+            if not has_history:
+                return None
+            return _metric_history(client, run_id, list(run.data.metrics), max_rows)
 
-        read_root(root, bundle, history=history, mlflow_params=run.data.params)
+        read_root(root, bundle, history=history, mlflow_params=run.data.params, max_rows=max_rows)
     return bundle
 
 
@@ -367,7 +371,7 @@ def _download_layout(
 
 
 def _metric_history(
-    client: MlflowClient, run_id: str, keys: list[str]
+    client: MlflowClient, run_id: str, keys: list[str], max_rows: int | None = None
 ) -> tuple[MetricsTable, list[str]]:
     key_ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
@@ -375,6 +379,8 @@ def _metric_history(
     keys = [key for key in keys if not is_ignored(key)]  # MLflow's system metrics
     for key_id, key in enumerate(keys):
         history = client.get_metric_history(run_id, key)
+        if max_rows is not None and len(history) > max_rows:  # more steps than that, surely
+            raise too_many_rows(max_rows, file="MLflow metric history", read=len(history))
         key_ids.append(np.full(len(history), key_id, dtype=np.int32))
         values.append(np.array([m.value for m in history], dtype=np.float64))
         steps.append(np.array([m.step for m in history], dtype=np.float64))

@@ -10,7 +10,11 @@ from urllib.parse import urlsplit
 
 from deepfix_notebook.artifacts._credentials import redact_uri
 from deepfix_notebook.artifacts._errors import ArtifactError, invalid
-from deepfix_notebook.artifacts._mlflow_store import connection_error
+from deepfix_notebook.artifacts._mlflow_store import (
+    connection_error,
+    credentials_refused,
+    store_error,
+)
 from deepfix_notebook.contract import ErrorCode
 
 ARTIFACTS_ROUTE = "/mlflow-artifacts/artifacts"  # what MLflow's HTTP artifact repository needs
@@ -81,9 +85,13 @@ def reading(path: str, uri: str) -> Iterator[None]:
     except shutil.SpecialFileError as exc:  # a FIFO or device: copying it would block
         raise invalid(f"{path} is not a regular file. {_REGULAR_FILES_ONLY}", file=path) from exc
     except MlflowException as exc:
-        raise _classified(path, uri, exc.error_code, exc.message) from exc
+        if exc.error_code in _INVALID | _MISSING:
+            raise _classified(path, uri, exc.error_code, exc.message) from exc
+        raise store_error(uri, exc) from exc
     except HTTPError as exc:  # MLflow's proxied artifacts answered 4xx/5xx
         status = exc.response.status_code if exc.response is not None else 500
+        if status in (401, 403):
+            raise credentials_refused(uri, status) from exc
         code = "INVALID_PARAMETER_VALUE" if status == 400 else "NOT_FOUND" if status == 404 else ""
         raise _classified(path, uri, code, _server_message(exc)) from exc
 

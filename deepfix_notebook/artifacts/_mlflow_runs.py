@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from deepfix_notebook.artifacts._errors import ArtifactError
-from deepfix_notebook.artifacts._mlflow_store import connection_error, get_run, tracking_client
+from deepfix_notebook.artifacts._mlflow_store import get_run, store_error, tracking_client
 from deepfix_notebook.artifacts._run_id import is_run_id
 from deepfix_notebook.artifacts._store import (
     LOCAL,
@@ -260,7 +260,7 @@ def _search(
             if not token:
                 break
     except MlflowException as exc:
-        raise connection_error(uri, exc.message) from exc
+        raise store_error(uri, exc) from exc
     return [_summary(run, experiments) for run in found]
 
 

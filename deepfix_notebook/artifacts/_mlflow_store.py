@@ -45,6 +45,18 @@ _MLFLOW_HTTP_DEFAULTS = {
 }
 
 
+_OURS: set[str] = set()  # MLflow settings this process set itself, not its user
+
+
+def bound_mlflow_http(values: dict[str, str]) -> None:
+    """Use ``values`` for MLflow's HTTP settings (``MLFLOW_HTTP_REQUEST_*``) that the user did
+    not set: a server's tighter bounds replace this module's defaults, never a user's choice."""
+    for key, value in values.items():
+        if key not in os.environ or key in _OURS:
+            os.environ[key] = value
+            _OURS.add(key)
+
+
 def tracking_client(tracking_uri: str | None = None, *, create: bool = False) -> MlflowClient:
     """An ``MlflowClient`` for a store that is known to be reachable, its store already opened
     (quietly: MLflow and Alembic log INFO lines when they open a database).
@@ -53,7 +65,9 @@ def tracking_client(tracking_uri: str | None = None, *, create: bool = False) ->
     """
     uri = resolve_tracking_uri(tracking_uri)
     for key, value in _MLFLOW_HTTP_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+        if key not in os.environ:
+            os.environ[key] = value
+            _OURS.add(key)
     _check_reachable(uri, create=create)
     from mlflow import MlflowClient
 
@@ -108,7 +122,9 @@ def _ping(uri: str) -> None:
         with _ANSWERED_LOCK:
             _ANSWERED[uri] = True
         return
-    except urllib.error.HTTPError:
+    except urllib.error.HTTPError as exc:
+        if exc.code in _REFUSED:
+            raise credentials_refused(uri, exc.code) from exc
         return  # something answered (a redirect too): MLflow's own calls say what is wrong
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
@@ -204,6 +220,51 @@ def connection_error(uri: str, reason: str) -> ArtifactError:
     )
 
 
+_REFUSED = frozenset({401, 403})
+CREDENTIALS_SETTINGS = (
+    "DEEPFIX_ALLOWED_TRACKING_URIS",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+)
+
+
+def credentials_refused(uri: str, status: int) -> ArtifactError:
+    """``VALIDATION_ERROR`` (permanent: retrying sends the same credentials): the store at
+    ``uri`` answered 401/403. Names the settings that hold credentials, never their values."""
+    shown = redact_uri(uri)
+    given = "@" in urlparse(uri).netloc or bool(os.environ.get("MLFLOW_TRACKING_USERNAME"))
+    what = "refused the credentials it was sent" if given else "needs credentials"
+    return ArtifactError(
+        ErrorCode.VALIDATION_ERROR,
+        f"The MLflow tracking store at {shown} {what} (HTTP {status}): this is MLflow's "
+        "login, not DeepFix's, and retrying will not help. Put the right user and password in "
+        "the tracking URI (http://user:password@host; on a DeepFix server, in its entry of "
+        "DEEPFIX_ALLOWED_TRACKING_URIS), or set MLFLOW_TRACKING_USERNAME and "
+        "MLFLOW_TRACKING_PASSWORD.",
+        field="mlflow_tracking_uri",
+        details={
+            "provided": shown,
+            "status": status,
+            "side": "mlflow",
+            "settings": list(CREDENTIALS_SETTINGS),
+        },
+    )
+
+
+def store_error(uri: str, exc: Exception) -> ArtifactError:
+    """What an MLflow call failing with ``exc`` (an ``MlflowException``) means for the store
+    at ``uri``: credentials refused (permanent), a redirect not followed, or unreachable."""
+    message = str(getattr(exc, "message", exc))
+    redirect = _REDIRECT.search(message)
+    if redirect is not None:
+        return redirected(uri, int(redirect.group(1)))
+    status = getattr(exc, "get_http_status_code", lambda: None)()
+    if status in _REFUSED:
+        return credentials_refused(uri, status)
+    return connection_error(uri, message)
+
+
 # MLflow's message when a REST call is answered with a redirect it did not follow (a server
 # sets MLFLOW_ALLOW_HTTP_REDIRECTS=false).
 _REDIRECT = re.compile(r"failed with error code (3\d\d) != 200")
@@ -229,15 +290,12 @@ def get_run(client: MlflowClient, run_id: str, uri: str) -> Any:
         with quiet_mlflow():
             return client.get_run(run_id)
     except MlflowException as exc:
-        redirect = _REDIRECT.search(exc.message)
-        if redirect is not None:
-            raise redirected(uri, int(redirect.group(1))) from exc
         if exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}:
             raise ArtifactError(
                 ErrorCode.RUN_NOT_FOUND,
                 f"No run {run_id!r} in the tracking store {uri}.",
                 details={"run_id": run_id, "tracking_uri": uri},
             ) from exc
-        raise connection_error(uri, exc.message) from exc
+        raise store_error(uri, exc) from exc
     except OSError as exc:
         raise connection_error(uri, str(exc)) from exc

@@ -24,7 +24,7 @@ from deepfix_notebook.artifacts import _layout as layout
 from deepfix_notebook.artifacts._bundle import ArtifactBundle
 from deepfix_notebook.artifacts._directory import read_root
 from deepfix_notebook.artifacts._errors import ArtifactError, invalid
-from deepfix_notebook.artifacts._mlflow_store import connection_error, quiet_mlflow, tracking_client
+from deepfix_notebook.artifacts._mlflow_store import quiet_mlflow, store_error, tracking_client
 from deepfix_notebook.artifacts._names import is_ignored
 from deepfix_notebook.artifacts._rows import long_to_table
 from deepfix_notebook.artifacts._store import LOCAL, candidate_stores
@@ -120,7 +120,7 @@ def _experiment_id(client: MlflowClient, name: str, uri: str) -> str | list[str]
     try:
         experiments = client.search_experiments(ViewType.ACTIVE_ONLY)
     except MlflowException as exc:
-        raise connection_error(uri, exc.message) from exc
+        raise store_error(uri, exc) from exc
     for found in experiments:
         if found.name == name:
             return str(found.experiment_id)
@@ -155,7 +155,7 @@ def _search(
                     field="filter",
                     details={"provided": query},
                 ) from exc
-            raise connection_error(uri, exc.message) from exc
+            raise store_error(uri, exc) from exc
         runs.extend(_run(run) for run in page)
         token = page.token
         if not token:
@@ -397,7 +397,7 @@ def _history(client: MlflowClient, run: ExperimentRun, uri: str) -> History | No
         for key in run.metrics:
             rows += [(key, m.value, m.step) for m in client.get_metric_history(run.run_id, key)]
     except MlflowException as exc:
-        raise connection_error(uri, exc.message) from exc
+        raise store_error(uri, exc) from exc
     return _table(rows)
 
 

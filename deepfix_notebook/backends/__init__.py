@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from deepfix_notebook.backends._current import current, tracking_uri, use
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
+from deepfix_notebook.backends._notice import LOCAL_BACKEND_NAME, fallback_notice
 from deepfix_notebook.backends._protocol import AnalysedRun, AnalysisBackend, Progress
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from deepfix_notebook.client._offline import ServerUnreachableWarning
 
 __all__ = [
+    "LOCAL_BACKEND_NAME",
     "AnalysedRun",
     "AnalysisBackend",
     "JobNotFound",
@@ -23,6 +25,7 @@ __all__ = [
     "RemoteBackend",
     "ServerUnreachableWarning",
     "current",
+    "fallback_notice",
     "tracking_uri",
     "use",
 ]

@@ -6,15 +6,17 @@ wait). A 503 ``MLFLOW_CONNECTION_ERROR`` counts too: the server is up but its ML
 the warning says so.
 
 - ``strict``: the client's error is raised (`DeepFixConnectionError` or `DeepFixError`).
-- ``fallback`` (default): a `ServerUnreachableWarning` is issued and the work goes on without
-  analysis: `analyze` returns an `AnalysisResult` with status ``failed``, no agent results,
-  the reason in ``summary`` and ``warnings``, and ``backend`` ``"<url> (unreachable)"``.
-  The protocol's return type holds, so callers (a training callback, the notebook) need no
-  special case; ``result.status == "failed"`` says that nothing was analysed.
-- ``local``: the embedded engine analyses the run instead (`LocalBackend` on the same
-  ``tracking_uri``); the result's ``backend`` is ``"local (server unreachable)"`` and it carries
-  a warning saying so. When this process cannot read the run either, `LocalBackend`'s error is
-  raised.
+- ``fallback`` (default): a `ServerUnreachableWarning` is issued and the embedded engine
+  analyses the run instead when this process can read it (`LocalBackend` on the same
+  ``tracking_uri``): the result's ``backend`` is ``"local (server unreachable)"`` and its first
+  warning says so (`fallback_notice`). When this process cannot read the run either, `analyze`
+  returns an `AnalysisResult` with status ``failed``, no agent results, both reasons in
+  ``summary`` and ``warnings``, and ``backend`` ``"<url> (unreachable)"``: the protocol's
+  return type holds, so callers (a training callback, the notebook) need no special case.
+  With ``fallback_engine=False`` it is the client's ``fallback`` (`DeepFixClient`): warn and go
+  on without analysis (the ``failed`` result), as a training loop wants (CONTRACT.md §5).
+- ``local``: as ``fallback``, but when this process cannot read the run either,
+  `LocalBackend`'s error is raised.
 
 The modes apply to `analyze`, `submit`, `query_knowledge` and `health`. Other errors
 (400/401/404/422, a timed-out poll) are raised in every mode, since no other backend would fix
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, RunRef, load_run, run_ref
 from deepfix_notebook.backends._local import JobNotFound, LocalBackend
+from deepfix_notebook.backends._notice import LOCAL_BACKEND_NAME
 from deepfix_notebook.backends._protocol import AnalysedRun, Progress
 from deepfix_notebook.client._errors import DeepFixError
 from deepfix_notebook.client._offline import (
@@ -43,6 +46,7 @@ from deepfix_notebook.client._offline import (
     ServerUnreachableWarning,
     offline_reason,
     skipped_result,
+    unanalysed_result,
 )
 from deepfix_notebook.contract import (
     AnalysisContext,
@@ -62,7 +66,6 @@ if TYPE_CHECKING:
     from deepfix_notebook.client import DeepFixClient
 
 OfflineMode = Literal["strict", "fallback", "local"]
-LOCAL_BACKEND_NAME = "local (server unreachable)"
 
 
 MAX_REMEMBERED_JOBS = 50  # submitted jobs `jobs()` reports on (for %deepfix status)
@@ -100,7 +103,8 @@ class RemoteBackend:
 
     ``tracking_uri`` is the MLflow store the *server* reads the runs from (it must be on the
     server's allowlist); ``offline`` says what happens when the server is unreachable (see the
-    module's docstring). ``client`` replaces the `DeepFixClient` built from ``url`` and
+    module's docstring), and ``fallback_engine=False`` keeps the embedded engine out of
+    ``fallback``. ``client`` replaces the `DeepFixClient` built from ``url`` and
     ``api_key``; it is then not closed by `close`.
     """
 
@@ -112,6 +116,7 @@ class RemoteBackend:
         tracking_uri: str | None = None,
         offline: OfflineMode = "fallback",
         client: DeepFixClient | None = None,
+        fallback_engine: bool = True,
     ) -> None:
         if offline not in get_args(OfflineMode):
             raise ValueError(
@@ -127,10 +132,11 @@ class RemoteBackend:
         self._client = client
         self.tracking_uri = tracking_uri
         self.offline: OfflineMode = offline
+        self.fallback_engine = fallback_engine
         self._lock = threading.Lock()
         self._local: LocalBackend | None = None
-        self._local_jobs: set[str] = set()
-        self._offline_results: dict[str, AnalysisResult] = {}
+        self._local_jobs: dict[str, tuple[str, Outage]] = {}
+        self._skipped: dict[str, AnalysisResult] = {}  # fallback without the engine
         self._submitted: list[str] = []
 
     def __repr__(self) -> str:
@@ -170,9 +176,9 @@ class RemoteBackend:
             outage = self._offline_reason(exc)
             if outage is None:
                 raise
-            if self.offline == "local":
-                return self._analyze_locally(ref, options, context, on_progress, outage)
-            return self._skipped(run_id, outage)
+            if not self._engine_takes_over():
+                return skipped_result(run_id, outage, stacklevel=3)
+            return self._analyze_locally(ref, options, context, on_progress, outage)
         if result.backend is None:
             result.backend = self.name
         return result
@@ -214,21 +220,22 @@ class RemoteBackend:
             outage = self._offline_reason(exc)
             if outage is None:
                 raise
-            if self.offline == "local":
-                self._warn(f"{outage} Analysing with the embedded engine.")
-                request_id = self._local_backend().submit(ref, options, context)
+            if not self._engine_takes_over():
+                skipped = skipped_result(run_id, outage, stacklevel=3)
                 with self._lock:
-                    self._local_jobs.add(request_id)
-                return request_id
-            skipped = self._skipped(run_id, outage)
+                    self._skipped[skipped.request_id] = skipped
+                return skipped.request_id
+            message = f"{outage} Analysing with the embedded engine."
+            self._warn(message)
+            request_id = self._local_backend().submit(ref, options, context)
             with self._lock:
-                self._offline_results[skipped.request_id] = skipped
-            return skipped.request_id
+                self._local_jobs[request_id] = (run_id, outage)
+            return request_id
 
     def status(self, request_id: str) -> JobStatus:
-        if (local := self._local_for(request_id)) is not None:
-            return local.status(request_id)
-        if (skipped := self._offline_results.get(request_id)) is not None:
+        if self._local_for(request_id) is not None:
+            return self._local_backend().status(request_id)
+        if (skipped := self._skipped.get(request_id)) is not None:
             return _skipped_status(skipped)
         with _job_not_found(request_id):
             return self._client.status(request_id)
@@ -236,9 +243,16 @@ class RemoteBackend:
     def result(self, request_id: str, *, timeout: float | None = None) -> AnalysisResult:
         """The job's result, polling up to ``timeout`` seconds (None: the client's
         ``poll.max_wait_time``, 300 s by default); `TimeoutError` after that."""
-        if (local := self._local_for(request_id)) is not None:
-            return local.result(request_id, timeout=timeout)
-        if (skipped := self._offline_results.get(request_id)) is not None:
+        if (offline := self._local_for(request_id)) is not None:
+            run_id, outage = offline
+            try:
+                result = self._local_backend().result(request_id, timeout=timeout)
+            except ArtifactError as error:
+                if self.offline == "local":
+                    raise
+                return self._unreadable(run_id, outage, error)
+            return _marked(result, outage)
+        if (skipped := self._skipped.get(request_id)) is not None:
             return skipped
         with _job_not_found(request_id), _artifact_errors():
             result = self._client.wait(request_id, max_wait_time=timeout)
@@ -255,35 +269,22 @@ class RemoteBackend:
             outage = self._offline_reason(exc)
             if outage is None:
                 raise
-            if self.offline == "local":
-                self._warn(f"{outage} Searched the embedded knowledge base.")
-                return self._local_backend().query_knowledge(query)
-            self._warn(f"{outage} No knowledge results.")
-            return KnowledgeResponse(query=query.query, results=[])
+            self._warn(f"{outage} Searched the embedded knowledge base.")
+            return self._local_backend().query_knowledge(query)
 
     def health(self) -> HealthResponse:
-        """The server's health; when unreachable (and not ``strict``) a ``down`` report, or
-        the embedded engine's as ``degraded`` in ``local`` mode."""
+        """The server's health; when unreachable (and not ``strict``) the embedded engine's,
+        as ``degraded``, its ``engine`` naming the server and why it could not be reached."""
         try:
             return self._client.health()
         except Exception as exc:
             outage = self._offline_reason(exc)
             if outage is None:
                 raise
-            if self.offline == "local":
-                return (
-                    self._local_backend()
-                    .health()
-                    .model_copy(
-                        update={"status": "degraded", "engine": f"embedded ({LOCAL_BACKEND_NAME})"}
-                    )
-                )
-            return HealthResponse(
-                status="down",
-                version="unknown",
-                engine=f"unreachable: {outage.reason}",
-                job_store="unknown",
-                queue="unknown",
+            return (
+                self._local_backend()
+                .health()
+                .model_copy(update={"status": "degraded", "engine": f"embedded ({outage})"})
             )
 
     def close(self) -> None:
@@ -325,6 +326,9 @@ class RemoteBackend:
             )
         return self.tracking_uri
 
+    def _engine_takes_over(self) -> bool:
+        return self.offline == "local" or self.fallback_engine
+
     def _offline_reason(self, exc: BaseException) -> Outage | None:
         """What could not be reached, or None when ``exc`` is not about that or the mode is
         ``strict`` (the caller then re-raises)."""
@@ -334,9 +338,6 @@ class RemoteBackend:
         """Warn at the caller of the public method ``depth`` frames above this one."""
         warnings.warn(message, ServerUnreachableWarning, stacklevel=depth + 2)
 
-    def _skipped(self, run_id: str, outage: Outage) -> AnalysisResult:
-        return skipped_result(run_id, outage, stacklevel=4)
-
     def _analyze_locally(
         self,
         ref: RunRef,
@@ -345,12 +346,21 @@ class RemoteBackend:
         on_progress: Progress | None,
         outage: Outage,
     ) -> AnalysisResult:
-        message = f"{outage} Analysed with the embedded engine instead."
-        self._warn(message, depth=2)
-        result = self._local_backend().analyze(ref, options, context, on_progress=on_progress)
-        result.backend = LOCAL_BACKEND_NAME
-        result.warnings.append(message)
-        return result
+        try:
+            result = self._local_backend().analyze(ref, options, context, on_progress=on_progress)
+        except ArtifactError as error:
+            self._warn(f"{outage} {_not_read_either(error)}", depth=2)
+            if self.offline == "local":
+                raise
+            return self._unreadable(ref.label, outage, error)
+        self._warn(f"{outage} Analysed with the embedded engine instead.", depth=2)
+        return _marked(result, outage)
+
+    def _unreadable(self, run_id: str, outage: Outage, error: ArtifactError) -> AnalysisResult:
+        """The ``failed`` result of ``fallback`` when neither the server nor this process could
+        read the run: what failed on each side, and what to do."""
+        notes = [str(outage), _not_read_either(error)]
+        return unanalysed_result(run_id, outage, notes, engine_tried=True)
 
     def _local_backend(self) -> LocalBackend:
         with self._lock:
@@ -385,9 +395,10 @@ class RemoteBackend:
         self._submitted.append(request_id)
         del self._submitted[:-MAX_REMEMBERED_JOBS]
 
-    def _local_for(self, request_id: str) -> LocalBackend | None:
+    def _local_for(self, request_id: str) -> tuple[str, Outage] | None:
+        """The run id and outage of a job the embedded engine took over, or None."""
         with self._lock:
-            return self._local if request_id in self._local_jobs else None
+            return self._local_jobs.get(request_id)
 
 
 @contextlib.contextmanager
@@ -410,6 +421,18 @@ def _artifact_errors() -> Iterator[None]:
         if exc.code in _ARTIFACT_CODES and not isinstance(exc, ArtifactError):
             raise RemoteArtifactError(exc) from exc
         raise
+
+
+def _not_read_either(error: ArtifactError) -> str:
+    return f"The embedded engine could not read the run here either: {error.message or error}"
+
+
+def _marked(result: AnalysisResult, outage: Outage) -> AnalysisResult:
+    """``result`` marked as the embedded engine's: the outage's one-line notice first among its
+    warnings (the views show it as `fallback_notice`), then the outage with its reason."""
+    result.backend = LOCAL_BACKEND_NAME
+    result.warnings[:0] = [outage.notice, str(outage)]
+    return result
 
 
 def _skipped_status(result: AnalysisResult) -> JobStatus:

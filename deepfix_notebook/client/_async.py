@@ -376,4 +376,5 @@ class AsyncDeepFixClient:
 
         if not retry:
             return await attempt()
-        return await AsyncRetrying(**_wire.retry_options(self.retry, self._sleep))(attempt)
+        options = _wire.retry_options(self.retry, self._sleep, self._clock)
+        return await AsyncRetrying(**options)(attempt)

@@ -1,7 +1,9 @@
 """What happens when the server cannot be reached (CONTRACT.md §5 offline modes).
 
 The client knows ``strict`` (raise) and ``fallback`` (warn, and answer a ``failed`` result so a
-training loop goes on without analysis); `RemoteBackend` adds ``local`` (the embedded engine).
+training loop goes on without analysis). `RemoteBackend` (what ``connect`` and the notebook use)
+asks the embedded engine first in ``fallback``, and adds ``local`` (the embedded engine, its
+error raised when it cannot read the run either).
 A server answering ``MLFLOW_CONNECTION_ERROR`` counts too, and the warning names MLflow.
 """
 
@@ -43,6 +45,27 @@ class Outage:
         return f"DeepFix server {self.server} unreachable ({self.reason})."
 
     @property
+    def notice(self) -> str:
+        """One line: the embedded engine answered instead."""
+        if self.mlflow:
+            return (
+                f"MLflow unreachable from the DeepFix server {self.server}; analysed by the "
+                "embedded engine in this process."
+            )
+        return f"Server {self.server} unreachable; analysed by the embedded engine in this process."
+
+    @property
+    def neither(self) -> str:
+        """The summary when the embedded engine could not read the run either."""
+        side = "could not reach MLflow" if self.mlflow else "could not be reached"
+        again = "MLflow is back" if self.mlflow else "the server is back"
+        return (
+            f"Not analysed: the DeepFix server {self.server} {side}, and this process could not "
+            f"read the run to analyse it itself (see below). Analyse it again once {again}, or "
+            "point --tracking-uri (connect(tracking_uri=...)) at a store this process can read."
+        )
+
+    @property
     def summary(self) -> str:
         if self.mlflow:
             return (
@@ -71,14 +94,23 @@ def skipped_result(run_id: str, outage: Outage, *, stacklevel: int = 3) -> Analy
     """Warn, and answer the ``failed`` result of an analysis that could not be done."""
     message = f"{outage} Continuing without analysis."
     warnings.warn(message, ServerUnreachableWarning, stacklevel=stacklevel)
+    return unanalysed_result(run_id, outage, [message])
+
+
+def unanalysed_result(
+    run_id: str, outage: Outage, notes: list[str], *, engine_tried: bool = False
+) -> AnalysisResult:
+    """The ``failed`` result of a run nothing analysed: ``notes`` are its warnings (the
+    reasons); ``engine_tried``: the embedded engine could not read the run either."""
+    summary = outage.neither if engine_tried else outage.summary
     return AnalysisResult(
         request_id=f"offline_{uuid.uuid4().hex[:16]}",
         run_id=run_id,
         status=AnalysisStatus.FAILED,
-        summary=outage.summary,
+        summary=summary,
         agent_results=[],
         execution_time=0.0,
-        warnings=[message],
+        warnings=notes,
         backend=f"{outage.server} (unreachable)",
     )
 

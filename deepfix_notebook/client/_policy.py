@@ -20,8 +20,9 @@ class RetryConfig:
     plus up to ``jitter`` (a fraction) of that; a ``Retry-After`` from the server replaces the
     computed delay (jitter still added, so the client never comes back earlier than asked).
     A ``Retry-After`` longer than ``max_retry_after`` is not waited for: the error is raised at
-    once, carrying ``retry_after``. Nor is a retry whose wait would take the time slept for one
-    request beyond ``max_total_wait`` (the retry budget): the last error is raised instead.
+    once, carrying ``retry_after``. Nor is a retry that would end past ``max_total_wait`` (the
+    retry budget) since the request's first attempt began, counting the attempts' own time and
+    the sleeps: the last error is raised instead.
     ``random`` (uniform in [0, 1)) is the jitter's source.
     """
 

@@ -377,4 +377,5 @@ class DeepFixClient:
 
         if not retry:
             return attempt()
-        return Retrying(**_wire.retry_options(self.retry, self._sleep))(attempt)
+        options = _wire.retry_options(self.retry, self._sleep, self._clock)
+        return Retrying(**options)(attempt)

@@ -310,8 +310,12 @@ def retryable(policy: RetryConfig) -> Callable[[BaseException], bool]:
     return check
 
 
-def retry_options(policy: RetryConfig, sleep: Callable[[float], Any]) -> dict[str, Any]:
-    """Keyword arguments of `tenacity.Retrying` / `AsyncRetrying` for ``policy``."""
+def retry_options(
+    policy: RetryConfig, sleep: Callable[[float], Any], clock: Callable[[], float]
+) -> dict[str, Any]:
+    """Keyword arguments of `tenacity.Retrying` / `AsyncRetrying` for ``policy``, for one request
+    starting now by ``clock``."""
+    start = clock()
 
     def wait(state: RetryCallState) -> float:
         return policy.delay(state.attempt_number - 1, _retry_after(state))
@@ -322,8 +326,9 @@ def retry_options(policy: RetryConfig, sleep: Callable[[float], Any]) -> dict[st
         retry_after = _retry_after(state)
         if retry_after is not None and retry_after > policy.max_retry_after:
             return True
-        # tenacity computes the wait before asking: never sleep past the budget.
-        return state.idle_for + (state.upcoming_sleep or 0.0) > policy.max_total_wait
+        # tenacity computes the wait before asking: never sleep past the budget, which counts
+        # the attempts' own time too (a hung upstream makes each one slow).
+        return clock() - start + (state.upcoming_sleep or 0.0) > policy.max_total_wait
 
     def after(state: RetryCallState) -> None:
         exc = _exception(state)

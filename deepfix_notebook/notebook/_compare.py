@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from os import PathLike
 from typing import Any
 
 from deepfix_notebook.artifacts import MetricsTable
@@ -10,6 +11,7 @@ from deepfix_notebook.contract import AnalysisResult
 from deepfix_notebook.notebook._views import ComparisonView
 
 MAX_RUNS = 50
+Progress = Callable[[int, int, str], None]  # (runs done, runs in all, the run now analysed)
 
 
 def compare(
@@ -19,9 +21,10 @@ def compare(
     limit: int = 20,
     metric: str = "val_loss",
     align: str = "step",
+    on_progress: Progress | None = None,
 ) -> ComparisonView:
     """Analyse ``sources`` (anything `run_ref` accepts, or the newest runs of ``experiment``)
-    and build the comparison."""
+    and build the comparison; ``on_progress`` hears of each run before it is analysed."""
     from deepfix_notebook._api import current_backend
     from deepfix_notebook.artifacts import ArtifactError, RunRef, run_ref
 
@@ -42,7 +45,9 @@ def compare(
     tables: dict[str, MetricsTable] = {}
     params: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
-    for source in sources:
+    for done, source in enumerate(sources):
+        if on_progress is not None:
+            on_progress(done, len(sources), _label(source, done))
         try:
             analysed = backend.analyze_run(run_ref(source, connected=backend.tracking_uri))
         except ArtifactError as error:
@@ -56,6 +61,12 @@ def compare(
         if bundle is not None and bundle.run_name:
             names[name] = bundle.run_name
     return ComparisonView(results, tables, params, metric=metric, align=align, names=names)
+
+
+def _label(source: Any, index: int) -> str:
+    """How progress names a run: its id, name or path; a run held in memory by its place."""
+    label = getattr(source, "label", source)
+    return str(label) if isinstance(label, str | PathLike) else f"run {index + 1}"
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:

@@ -2,13 +2,17 @@
 
 Every subcommand parses its arguments with IPython's ``magic_arguments``; a bad argument is a
 one-line ``UsageError``, never a traceback, and ``%deepfix SUBCOMMAND --help`` prints its help.
+Subcommands run inside `notebook_quiet` (other libraries' logs and warnings stay out of the
+output; DeepFix's own warnings become notice lines), and a wait longer than half a second shows
+progress (`Waiting`).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -17,10 +21,12 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import HTML, display
 
 from deepfix_notebook.notebook._expand import parse
+from deepfix_notebook.notebook._progress import Waiting
 from deepfix_notebook.notebook._sweep import sweep_magic
 
 if TYPE_CHECKING:
     from deepfix_notebook.backends import AnalysisBackend
+    from deepfix_notebook.backends._quiet import Quiet
 
 DEFAULT_OUT = "deepfix_result"
 POLL_SECONDS = 0.25  # how often a background analysis refreshes its output
@@ -40,6 +46,7 @@ class DeepFixMagics(Magics):
         self.offline = "fallback"
         self._background: list[threading.Thread] = []
         self._report: Any = None  # the RunningReport of %deepfix report
+        self._scope: Quiet | None = None  # the running subcommand's quiet scope
 
     @property
     def namespace(self) -> dict[str, Any]:
@@ -93,7 +100,10 @@ class DeepFixMagics(Magics):
         if {"-h", "--help"} & set(rest.split()):
             print(handler.__doc__)  # magic_arguments puts the usage into the docstring
             return None
-        return handler(self, rest)
+        from deepfix_notebook.backends._quiet import notebook_quiet  # imports the contract
+
+        with notebook_quiet(in_any_shell=True) as self._scope:
+            return handler(self, rest)
 
     # --- subcommands --------------------------------------------------------------------
 
@@ -128,13 +138,17 @@ class DeepFixMagics(Magics):
             raise UsageError(str(error)) from None
         self.offline = args.offline
         if not backend.in_process:
-            health = backend.health()
+            with Waiting("connecting") as waiting:
+                waiting.step(f"asking {backend.name} for its health")
+                health = backend.health()
             if health.status != "ok":
                 display(
-                    HTML(
-                        f"<b>DeepFix</b>: the server at <code>{_escape(backend.name)}</code> "
-                        f"is not reachable; analyses will follow the offline mode "
-                        f"<code>{args.offline}</code>."
+                    _html(
+                        "<b>DeepFix</b>: the server at <code>{}</code> is not reachable; analyses "
+                        "will follow the offline mode <code>{}</code>: {}",
+                        backend.name,
+                        args.offline,
+                        _OFFLINE_MEANS[args.offline],
                     )
                 )
                 return None
@@ -142,9 +156,10 @@ class DeepFixMagics(Magics):
 
         where = resolve_tracking_uri(connected=args.tracking_uri)
         display(
-            HTML(
-                f"<b>DeepFix</b>: backend <code>{backend.name}</code>, runs from "
-                f"<code>{_escape(where)}</code>."
+            _html(
+                "<b>DeepFix</b>: backend <code>{}</code>, runs from <code>{}</code>.",
+                backend.name,
+                where,
             )
         )
         return None
@@ -161,16 +176,18 @@ class DeepFixMagics(Magics):
         from deepfix_notebook.artifacts import ArtifactError
         from deepfix_notebook.notebook._runs import RunsView
 
-        try:
-            runs = current_backend().runs(experiment=args.experiment, limit=args.limit)
-        except ArtifactError as error:
-            raise UsageError(error.message) from None
-        view: Any = RunsView(runs)
-        if runs and self._live_widgets():
-            from deepfix_notebook.notebook._runs import RunsWidget
+        with Waiting("runs") as waiting:
+            waiting.step("listing the runs")
+            try:
+                runs = current_backend().runs(experiment=args.experiment, limit=args.limit)
+            except ArtifactError as error:
+                raise UsageError(error.message) from None
+            view: Any = RunsView(runs)
+            if runs and self._live_widgets():
+                from deepfix_notebook.notebook._runs import RunsWidget
 
-            view = RunsWidget(runs, lambda run_id: self.analyze(run_id))
-        display(view)
+                view = RunsWidget(runs, lambda run_id: self._analyze_quietly(run_id))
+            waiting.finish(view)
         return None
 
     @magic_arguments()
@@ -199,18 +216,19 @@ class DeepFixMagics(Magics):
         from deepfix_notebook._api import current_backend
 
         backend = current_backend()
-        handle = display(_progress_html(0, 0, 0.0, "starting"), display_id=True)
+        waiting = Waiting("analysis")
         if args.background:
             thread = threading.Thread(
-                target=self._analyze_into,
-                args=(backend, options, args, handle),
+                target=self._analyze_in_background,
+                args=(backend, options, args, waiting),
                 name="deepfix-analyze",
                 daemon=True,
             )
             self._background.append(thread)
             thread.start()
             return None
-        self._analyze_into(backend, options, args, handle)
+        with waiting:  # the progress line goes, whatever happens
+            self._analyze_into(backend, options, args, waiting)
         return None
 
     @magic_arguments()
@@ -226,22 +244,27 @@ class DeepFixMagics(Magics):
             raise UsageError("%deepfix compare: give run ids/paths or --experiment NAME, not both.")
         from deepfix_notebook.notebook._compare import compare
 
-        try:
-            view = compare(
-                args.runs,
-                experiment=args.experiment,
-                limit=args.limit,
-                metric=args.metric,
-                align=args.align,
-            )
-        except (ValueError, TypeError) as error:
-            raise UsageError(str(error)) from None
-        if self._live_widgets():  # the same view, live (anywidget); the bundle stays the fallback
-            from deepfix_notebook.notebook._widget import ComparisonWidget
+        with Waiting("comparison") as waiting:
+            try:
+                view = compare(
+                    args.runs,
+                    experiment=args.experiment,
+                    limit=args.limit,
+                    metric=args.metric,
+                    align=args.align,
+                    on_progress=lambda done, total, run: waiting.step(
+                        f"analysing {run}", done, total
+                    ),
+                )
+            except (ValueError, TypeError) as error:
+                raise UsageError(str(error)) from None
+            self._said(w for r in view.results.values() for w in r.warnings)
+            if self._live_widgets():  # the same view, live; the bundle stays the fallback
+                from deepfix_notebook.notebook._widget import ComparisonWidget
 
-            display(ComparisonWidget(view))
-        else:
-            display(view)
+                waiting.finish(ComparisonWidget(view))
+            else:
+                waiting.finish(view)
         self.namespace[DEFAULT_OUT + "_comparison"] = view
         return None
 
@@ -264,18 +287,20 @@ class DeepFixMagics(Magics):
         from deepfix_notebook.notebook._views import KnowledgeView
 
         question = " ".join(args.question).strip().strip("\"'")
-        try:
-            response = ask(
-                question,
-                domain=args.domain,
-                query_type=args.query_type,
-                max_results=args.max_results,
-            )
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise UsageError(f"%deepfix ask: {field}: {first['msg']}.") from None
-        display(KnowledgeView(response))
+        with Waiting("knowledge search") as waiting:
+            waiting.step(f"searching for {question!r}")
+            try:
+                response = ask(
+                    question,
+                    domain=args.domain,
+                    query_type=args.query_type,
+                    max_results=args.max_results,
+                )
+            except ValidationError as error:
+                first = error.errors()[0]
+                field = ".".join(str(p) for p in first["loc"])
+                raise UsageError(f"%deepfix ask: {field}: {first['msg']}.") from None
+            waiting.finish(KnowledgeView(response))
         return None
 
     @magic_arguments()
@@ -285,20 +310,35 @@ class DeepFixMagics(Magics):
         from deepfix_notebook._api import current_backend
 
         backend = current_backend()
-        health = backend.health()
-        jobs = backend.jobs()
+        with Waiting("status") as waiting:
+            waiting.step(f"asking {backend.name} for its health")
+            health = backend.health()
+            jobs = backend.jobs()
         running = [j for j in jobs if j.status.value in {"queued", "running"}]
-        rows = "".join(
-            f"<li><code>{_escape(j.request_id)}</code> {_escape(j.run_id)}: {j.status.value} "
-            f"({j.progress:.0%})</li>"
+        from deepfix_notebook.views._markup import html, join
+
+        rows = join(
+            html(
+                "<li><code>{}</code> {}: {} ({:.0%})</li>",
+                j.request_id,
+                j.run_id,
+                j.status.value,
+                j.progress,
+            )
             for j in running
         )
         display(
-            HTML(
-                f"<b>DeepFix</b> backend <code>{_escape(backend.name)}</code>: {health.status}, "
-                f"version {_escape(health.version)}, engine {_escape(health.engine)}, jobs "
-                f"{_escape(health.job_store)}, queue {_escape(health.queue)}; offline mode "
-                f"{self.offline}.<ul>{rows or '<li>no analyses in flight</li>'}</ul>"
+            _html(
+                "<b>DeepFix</b> backend <code>{}</code>: {}, version {}, engine {}, jobs {}, "
+                "queue {}; offline mode {}.<ul>{}</ul>",
+                backend.name,
+                health.status,
+                health.version,
+                health.engine,
+                health.job_store,
+                health.queue,
+                self.offline,
+                rows or html("<li>no analyses in flight</li>"),
             )
         )
         return None
@@ -330,11 +370,11 @@ class DeepFixMagics(Magics):
             self._report = start(store, backend, port=args.port)
         except (ReportError, OSError, RuntimeError) as error:
             raise UsageError(f"%deepfix report: {error}") from None
-        url = _escape(self._report.url)
         display(
-            HTML(
-                f"<b>DeepFix report</b> at <a href='{url}' target='_blank' rel='noopener'>{url}"
-                "</a> (served by this kernel; <code>%deepfix report --stop</code> stops it)."
+            _html(
+                "<b>DeepFix report</b> at <a href='{0}' target='_blank' rel='noopener'>{0}</a> "
+                "(served by this kernel; <code>%deepfix report --stop</code> stops it).",
+                self._report.url,
             )
         )
         if args.inline:
@@ -359,7 +399,8 @@ class DeepFixMagics(Magics):
         from deepfix_notebook.training import track
 
         try:
-            with track(args.name, experiment=args.experiment, mlflow_active=True) as run:
+            tracking = track(args.name, experiment=args.experiment, mlflow_active=True)
+            with _quiet_around(tracking) as run:
                 outcome = self.shell.run_cell(cell)  # type: ignore[union-attr]
                 if not outcome.success:
                     raise _CellFailed
@@ -387,22 +428,35 @@ class DeepFixMagics(Magics):
         the notebook's variables; a bad one raises IPython's one-line ``UsageError``."""
         return parse(func, line, self.namespace)
 
-    def _analyze_into(self, backend: AnalysisBackend, options: Any, args: Any, handle: Any) -> None:
+    def _analyze_quietly(self, source: str) -> None:
+        """``%deepfix analyze SOURCE`` from a widget's button (outside any magic's scope)."""
+        from deepfix_notebook.backends._quiet import notebook_quiet
+
+        with notebook_quiet(in_any_shell=True) as self._scope:
+            self.analyze(source)
+
+    def _analyze_in_background(
+        self, backend: AnalysisBackend, options: Any, args: Any, waiting: Waiting
+    ) -> None:
+        from deepfix_notebook.backends._quiet import quiet
+
+        with quiet(keep_own=True), waiting:  # the result shows the notices
+            self._analyze_into(backend, options, args, waiting)
+
+    def _analyze_into(
+        self, backend: AnalysisBackend, options: Any, args: Any, waiting: Waiting
+    ) -> None:
         from deepfix_notebook.artifacts import ArtifactError, run_ref
+        from deepfix_notebook.backends import fallback_notice
         from deepfix_notebook.notebook._views import AnalysisView
 
-        start = time.perf_counter()
-
         def progress(status: Any) -> None:
-            handle.update(
-                _progress_html(
-                    status.agents_done,
-                    round(status.agents_done / status.progress) if status.progress else 0,
-                    time.perf_counter() - start,
-                    status.status.value,
-                )
-            )
+            total = round(status.agents_done / status.progress) if status.progress else 0
+            state = status.status.value
+            step = state if state != "running" else "running the checks" if total else "reading"
+            waiting.step(step, status.agents_done, total)
 
+        waiting.step("reading the run")
         try:
             ref = run_ref(
                 args.source,
@@ -414,12 +468,14 @@ class DeepFixMagics(Magics):
                 ref, options, on_progress=progress, read=not args.no_plots
             )
         except ArtifactError as error:
-            handle.update(_error_html(error.code.value, error.message))
+            waiting.finish(_error_html(error.code.value, error.message))
             return
         except Exception as error:  # shown in the cell, never a traceback
-            handle.update(_error_html(type(error).__name__, str(error)))
+            waiting.finish(_error_html(type(error).__name__, str(error)))
             return
         result = analysed.result
+        if not args.background:  # a background analysis outlives its magic's scope
+            self._said(result.warnings)  # the view lists them
         table = analysed.bundle.metrics if analysed.bundle is not None else None
         name = analysed.bundle.run_name if analysed.bundle is not None else None
         view: Any = AnalysisView(result, table, run_name=name)
@@ -428,9 +484,23 @@ class DeepFixMagics(Magics):
 
             view = AnalysisWidget(result, table, run_name=name)
         self.namespace[args.out] = result
-        handle.update(view)
+        waiting.finish(view)
+        notice = fallback_notice(result)
+        if notice is not None and not isinstance(view, AnalysisView) and not args.background:
+            from deepfix_notebook.backends._quiet import Notice
+
+            display(Notice(notice))  # the live widget lists it last; the HTML has it on top
         if analysed.note and not args.background:  # why a server's analysis has no curves here
-            display(HTML(f"<div class='deepfix-note'>{_escape(analysed.note)}</div>"))
+            display(_html("<div class='deepfix-note'>{}</div>", analysed.note))
+
+    def _said(self, notices: Iterable[str]) -> None:
+        """Notices the output shows already: not repeated when the subcommand ends. An outage
+        is one of them: any result a backend answers in its place says so itself."""
+        if self._scope is not None:
+            from deepfix_notebook.client._offline import ServerUnreachableWarning
+
+            self._scope.said.update(notices)
+            self._scope.hushed.add(ServerUnreachableWarning)
 
     def _live_widgets(self) -> bool:
         """A kernel (not a terminal) whose frontend can talk to widgets."""
@@ -439,6 +509,25 @@ class DeepFixMagics(Magics):
         from importlib.util import find_spec
 
         return find_spec("ipywidgets") is not None and find_spec("plotly") is not None
+
+
+@contextmanager
+def _quiet_around(manager: AbstractContextManager[Any]) -> Iterator[Any]:
+    """``manager``'s entry and exit (creating the MLflow run, saving and analysing it) kept
+    quiet, but not the block it wraps: the user's cell keeps its own logs and warnings."""
+    from deepfix_notebook.backends._quiet import notebook_quiet
+
+    with notebook_quiet(in_any_shell=True):
+        value = manager.__enter__()
+    try:
+        yield value
+    except BaseException:
+        with notebook_quiet(in_any_shell=True):
+            if not manager.__exit__(*sys.exc_info()):
+                raise
+    else:
+        with notebook_quiet(in_any_shell=True):
+            manager.__exit__(None, None, None)
 
 
 def _options(focus: list[str]) -> Any:
@@ -455,26 +544,29 @@ def _options(focus: list[str]) -> Any:
         raise UsageError(f"%deepfix analyze: --focus takes {known}.") from None
 
 
-def _escape(text: object) -> str:
-    import html
+def _html(template: str, *args: object) -> HTML:
+    """An HTML output from a views template; every argument is escaped (views/_markup.py)."""
+    from deepfix_notebook.views._markup import html
 
-    return html.escape(str(text), quote=True)
-
-
-def _progress_html(done: int, total: int, seconds: float, state: str) -> HTML:
-    agents = f"{done} of {total} agents" if total else "loading the run"
-    return HTML(
-        f"<div class='deepfix-progress'><b>DeepFix</b> {_escape(state)}: {agents}, "
-        f"{seconds:.1f} s</div>"
-    )
+    return HTML(str(html(template, *args)))
 
 
 def _error_html(code: str, message: str) -> HTML:
-    return HTML(
-        f"<div class='deepfix-error'><b>DeepFix</b> could not analyse the run: "
-        f"<code>{_escape(code)}</code> {_escape(message)}</div>"
+    return _html(
+        "<div class='deepfix-error'><b>DeepFix</b> could not analyse the run: "
+        "<code>{}</code> {}</div>",
+        code,
+        message,
     )
 
+
+_OFFLINE_MEANS = {
+    "strict": "analyses fail until it is back.",
+    "fallback": "this kernel's embedded engine analyses the runs it can read, and says so; a "
+    "run it cannot read either gives a failed analysis saying why.",
+    "local": "this kernel's embedded engine analyses the runs it can read; a run it cannot "
+    "read raises its error.",
+}
 
 _SUBCOMMANDS: dict[str, Callable[[DeepFixMagics, str], Any]] = {
     "connect": DeepFixMagics.connect,

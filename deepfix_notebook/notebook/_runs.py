@@ -1,17 +1,24 @@
 """`RunsView`: MLflow runs as a table (name, status, start, duration, health, key params) with the
-command, or in a live kernel the button, to analyse each."""
+command, or in a live kernel the button, to analyse each.
+
+The view's JSON (``application/vnd.deepfix.runs+json``) is what the shared front end draws
+(``widgets/src/runs.ts``): sortable, filterable, with an Analyze button per run in a live kernel
+(``RunsWidget``, an anywidget defined with the others in ``_widget.py``). Its HTML is the
+self-contained table hosts without widgets or JavaScript show.
+"""
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts._mlflow import RunSummary
 
+MIME_RUNS = "application/vnd.deepfix.runs+json"
+RUNS_PAYLOAD_VERSION = 1
 KEY_METRICS = ("val_loss", "val_accuracy", "train_loss", "loss", "accuracy")
 KEY_PARAMS = ("learning_rate", "lr", "batch_size", "optimizer", "epochs", "weight_decay")
 MAX_PARAMS = 4
@@ -30,7 +37,16 @@ class RunsView:
     runs: Sequence[RunSummary]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/html": self.html(), "text/plain": self.text()}
+        return {MIME_RUNS: self.payload(), "text/html": self.html(), "text/plain": self.text()}
+
+    def payload(self) -> dict[str, Any]:
+        """The table as JSON: what every column shows, and the values it sorts by."""
+        keys = key_params(self.runs)
+        return {
+            "version": RUNS_PAYLOAD_VERSION,
+            "key_params": keys,
+            "runs": [_row(run, keys) for run in self.runs],
+        }
 
     def text(self) -> str:
         if not self.runs:
@@ -45,8 +61,10 @@ class RunsView:
         return "\n".join(lines)
 
     def html(self, *, commands: bool = True) -> str:
+        from deepfix_notebook.views._markup import html
+
         if not self.runs:
-            return f"<p>{html.escape(self.text())}</p>"
+            return str(html("<p>{}</p>", self.text()))
         keys = key_params(self.runs)
         rows = "".join(
             "<tr>"
@@ -64,7 +82,8 @@ class RunsView:
 
 def cells(run: RunSummary, keys: Sequence[str]) -> list[tuple[str, str]]:
     """A run's row in `HEADERS` order: ``(attributes, inner HTML)`` per cell, all escaped."""
-    e = html.escape
+    from deepfix_notebook.views._markup import escaped as e
+
     text, bad = health(run)
     return [
         (
@@ -122,49 +141,37 @@ def _seconds(seconds: float) -> str:
 
 
 def _command(run: RunSummary) -> str:
-    return f"<code>%deepfix analyze {html.escape(run.run_id)}</code>"
+    from deepfix_notebook.views._markup import html
+
+    return str(html("<code>%deepfix analyze {}</code>", run.run_id))
 
 
-class RunsWidget:
-    """The runs table with an Analyze button per run (in a live kernel with widgets)."""
+def _row(run: RunSummary, keys: Sequence[str]) -> dict[str, Any]:
+    text, broken = health(run)
+    seconds = (
+        (run.end_time - run.start_time).total_seconds()
+        if run.start_time is not None and run.end_time is not None
+        else None
+    )
+    return {
+        "run_id": run.run_id,
+        "run_name": run.run_name,
+        "experiment": run.experiment,
+        "status": run.status,
+        "start": run.start_time.isoformat() if run.start_time else None,
+        "start_text": _start(run),
+        "duration_s": seconds,
+        "duration_text": _duration(run),
+        "health": text,
+        "broken": broken,
+        "params": {k: run.params[k] for k in keys if k in run.params},
+    }
 
-    def __init__(self, runs: Sequence[RunSummary], analyze: Callable[[str], None]) -> None:
-        import ipywidgets as w
 
-        self.static = RunsView(runs)
-        self.output = w.Output()
-        self.buttons: dict[str, Any] = {}
-        keys = key_params(runs)
-        grid: list[Any] = [w.HTML(f"<b>{h}</b>") for h in HEADERS] + [w.HTML("")]
-        for run in runs:
-            button = w.Button(
-                description="Analyze",
-                tooltip=f"%deepfix analyze {run.run_id}",
-                layout=w.Layout(width="auto"),
-            )
-            button.on_click(lambda _, run_id=run.run_id: self._analyze(run_id, analyze))
-            self.buttons[run.run_id] = button
-            grid += [w.HTML(f"<span{a}>{inner}</span>") for a, inner in cells(run, keys)]
-            grid.append(button)
-        table = w.GridBox(
-            grid,
-            layout=w.Layout(
-                grid_template_columns="minmax(10em, 2fr) auto auto auto minmax(10em, 2fr) "
-                "minmax(10em, 2fr) auto",
-                grid_gap="2px 12px",
-                align_items="center",
-            ),
-        )
-        self.root = w.VBox([table, self.output])
-        self.root.add_class("deepfix-runs-widget")
+def __getattr__(name: str) -> Any:
+    # `RunsWidget` is an anywidget: importing it imports anywidget, so only on first use.
+    if name == "RunsWidget":
+        from deepfix_notebook.notebook._widget import RunsWidget
 
-    def _analyze(self, run_id: str, analyze: Callable[[str], None]) -> None:
-        self.output.clear_output()
-        with self.output:
-            analyze(run_id)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.static._repr_mimebundle_(include, exclude))
-        widget = self.root._repr_mimebundle_(include=include, exclude=exclude) or {}
-        bundle.update({k: v for k, v in widget.items() if k != "text/plain"})
-        return bundle
+        return RunsWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

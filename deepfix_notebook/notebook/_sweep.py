@@ -1,8 +1,13 @@
-"""``%deepfix sweep``: triage an experiment in a notebook, with progress in the output."""
+"""``%deepfix sweep``: triage an experiment in a notebook, with progress in the output.
+
+The sweep is shown as the other results are: its JSON (``application/vnd.deepfix.sweep+json``,
+drawn by the JupyterLab extension, live and saved), the same view as an anywidget in a live
+kernel without the extension, and self-contained HTML (nbconvert, GitHub). With the extension
+loaded, a `SweepResult` that ends a cell (``dfx.sweep(...)``) is shown the same way.
+"""
 
 from __future__ import annotations
 
-import html
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,24 +20,52 @@ if TYPE_CHECKING:
     from deepfix_notebook.contract import SweepResult
 
 OUT = "deepfix_sweep"
-SHOWN_PER_GROUP = 20
+_SWEEP_RESULT = ("deepfix_notebook.contract._sweep", "SweepResult")  # named: nothing imported
 PROGRESS_EVERY_S = 0.2
 
 
 @dataclass
 class SweepView:
-    """A sweep as rich output: escaped, self-contained HTML, JSON and plain text."""
+    """A sweep as rich output: DeepFix's sweep JSON, escaped self-contained HTML, plain text."""
 
     result: SweepResult
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from deepfix_notebook.sweeps import render_sweep
+        from deepfix_notebook.views import MIME_SWEEP, sweep_html, sweep_payload
 
         return {
+            MIME_SWEEP: sweep_payload(self.result),
+            "text/html": str(sweep_html(self.result)),
             "text/plain": render_sweep(self.result),
-            "text/html": sweep_html(self.result),
-            "application/json": self.result.model_dump(mode="json"),
         }
+
+
+def sweep_display(result: SweepResult, *, live: bool) -> Any:
+    """What shows ``result``: the anywidget ``SweepWidget`` when ``live`` (a kernel whose
+    frontend has widgets; its bundle also carries `SweepView`'s), else `SweepView`."""
+    if live:
+        from deepfix_notebook.notebook._widget import DeepFixWidget
+        from deepfix_notebook.views import MIME_SWEEP
+
+        # DeepFixWidget draws any display object whose bundle holds `mime`'s JSON.
+        return DeepFixWidget(SweepView(result), MIME_SWEEP)  # type: ignore[arg-type]
+    return SweepView(result)
+
+
+def show_sweep_results(ipython: Any) -> None:
+    """Show a `SweepResult` that ends a cell as the sweep view (``%load_ext`` calls this)."""
+    formatter = ipython.display_formatter.mimebundle_formatter
+    formatter.for_type_by_name(*_SWEEP_RESULT, _bundle)
+
+
+def forget_sweep_results(ipython: Any) -> None:
+    """Undo `show_sweep_results` (``%unload_ext``)."""
+    ipython.display_formatter.mimebundle_formatter.pop(".".join(_SWEEP_RESULT), None)
+
+
+def _bundle(result: SweepResult) -> dict[str, Any]:
+    return SweepView(result)._repr_mimebundle_()
 
 
 @magic_arguments()
@@ -73,65 +106,10 @@ def sweep_magic(magics: Any, line: str) -> Any:
             on_progress=progress,
         )
     except ArtifactError as error:
-        handle.update(HTML(f"<b>DeepFix</b> sweep: {_e(error.message)}"))
+        from deepfix_notebook.views._markup import html
+
+        handle.update(HTML(str(html("<b>DeepFix</b> sweep: {}", error.message))))
         raise UsageError(f"%deepfix sweep: {error.message}") from None
-    handle.update(SweepView(result))
+    handle.update(sweep_display(result, live=magics._live_widgets()))
     magics.namespace[args.out] = result
     return None
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def sweep_html(result: SweepResult) -> str:
-    """The sweep as one escaped HTML fragment (every string from a run is untrusted)."""
-    counts = result.counts
-    parts = [
-        f"<div class='deepfix-sweep'><h4>Sweep of {_e(result.experiment)}</h4>",
-        f"<p>{_e(result.summary)}</p>",
-        "<p>"
-        + " · ".join(f"{_e(key)}: <b>{n}</b>" for key, n in counts.items())
-        + f" · {result.execution_time:.2f} s</p>",
-    ]
-    if result.associations:
-        rows = "".join(
-            f"<tr><td>{_e(a.code.value)}</td><td>{_e(a.condition)}</td>"
-            f"<td>{a.hits_in}/{a.support}</td><td>{a.hits_out}/{a.runs_out}</td>"
-            f"<td>{a.p_value:.2g}</td></tr>"
-            for a in result.associations
-        )
-        parts.append(
-            "<table><tr><th>problem</th><th>condition</th><th>with it, inside</th>"
-            f"<th>outside</th><th>p</th></tr>{rows}</table>"
-        )
-    else:
-        parts.append(f"<p>No associations. {_e(result.associations_note or '')}</p>")
-    parts.append(f"<p><small>Test: {_e(result.association_test)}</small></p>")
-    if result.best is not None:
-        best = "".join(
-            f"<tr><td>{_e(r.run_name)}</td><td>{r.value:.4g}</td></tr>" for r in result.best.runs
-        )
-        region = ", ".join(result.best.region.values())
-        parts.append(
-            f"<table><tr><th>best clean run</th><th>{_e(result.best.metric)}</th></tr>"
-            f"{best}</table>" + (f"<p>They share {_e(region)}.</p>" if region else "")
-        )
-    for key in ("high", "medium", "failed"):
-        group = [r for r in result.runs if (r.severity or "failed") == key]
-        if not group:
-            continue
-        items = "".join(
-            f"<li>{_e(r.run_name)}: "
-            + _e(", ".join(c.value for c in r.problems) or f"{r.error_code}: {r.error}")
-            + "</li>"
-            for r in group[:SHOWN_PER_GROUP]
-        )
-        more = (
-            f"<li>… and {len(group) - SHOWN_PER_GROUP} more</li>"
-            if len(group) > SHOWN_PER_GROUP
-            else ""
-        )
-        parts.append(f"<details><summary>{_e(key)} ({len(group)})</summary><ul>{items}{more}</ul>")
-        parts.append("</details>")
-    return "".join(parts) + "</div>"

@@ -2,7 +2,8 @@
 
 Each implements ``_repr_mimebundle_`` with the bundle `views` builds: the DeepFix JSON type (the
 JupyterLab extension renders it even in a saved notebook), self-contained escaped HTML, and plain
-text.
+text, keeping only the formats IPython's ``include``/``exclude`` ask for. An analysis the embedded
+engine made because the server was unreachable starts with a notice saying so.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deepfix_notebook.artifacts import MetricsTable
+from deepfix_notebook.backends import fallback_notice
+from deepfix_notebook.backends._notice import notice_html
 from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
 from deepfix_notebook.views import (
     MIME_ANALYSIS,
@@ -51,9 +54,15 @@ class AnalysisView:
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return analysis_bundle(
+        bundle = analysis_bundle(
             self.result, self.table, max_points=self.max_points, run_name=self.run_name
         )
+        notice = fallback_notice(self.result)
+        if notice is not None:
+            # both are trusted markup: concatenated as text, so neither is escaped again
+            bundle["text/html"] = notice_html(notice) + str(bundle["text/html"])
+            bundle["text/plain"] = f"{notice}\n\n{bundle['text/plain']}"
+        return only(bundle, include, exclude)
 
     def figure(self, highlight: int | None = None) -> Any:
         """The run's curves as a Plotly figure with every finding's region shaded."""
@@ -88,7 +97,7 @@ class ComparisonView:
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return comparison_bundle(
+        bundle = comparison_bundle(
             self.results,
             self.tables,
             self.params,
@@ -97,6 +106,7 @@ class ComparisonView:
             max_points=self.max_points,
             names=self.names,
         )
+        return only(bundle, include, exclude)
 
 
 @dataclass
@@ -106,4 +116,13 @@ class KnowledgeView:
     response: KnowledgeResponse
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return knowledge_bundle(self.response)
+        return only(knowledge_bundle(self.response), include, exclude)
+
+
+def only(bundle: dict[str, Any], include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    """The formats of ``bundle`` in ``include`` (all when None) and not in ``exclude``."""
+    return {
+        mime: data
+        for mime, data in bundle.items()
+        if (not include or mime in include) and not (exclude and mime in exclude)
+    }

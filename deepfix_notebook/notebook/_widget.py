@@ -1,4 +1,5 @@
-"""`AnalysisWidget` and `ComparisonWidget`: DeepFix's own views, live, in any host with widgets.
+"""`AnalysisWidget`, `ComparisonWidget` and `RunsWidget`: DeepFix's own views, live, in any host
+with widgets.
 
 They are anywidgets whose front end is the bundle of the repository's ``widgets/`` (the same
 views the JupyterLab extension draws, built into ``static/`` by ``pip install``) and whose state
@@ -10,16 +11,21 @@ anywidget (and ipywidgets).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from deepfix_notebook.artifacts import MetricsTable
 from deepfix_notebook.contract import AnalysisResult
+from deepfix_notebook.notebook._runs import MIME_RUNS, RunsView
 from deepfix_notebook.notebook._views import AnalysisView, ComparisonView
+
+if TYPE_CHECKING:
+    from deepfix_notebook.artifacts._mlflow_runs import RunSummary
 
 STATIC = Path(__file__).with_name("static")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -39,7 +45,7 @@ def _static(name: str, default: str) -> str:
 
 
 class DeepFixWidget(anywidget.AnyWidget):
-    """A DeepFix display object (``AnalysisView``, ``ComparisonView``) drawn live."""
+    """A DeepFix display object (``AnalysisView``, ``ComparisonView``, ``RunsView``) drawn live."""
 
     _esm = _static("widget.js", _NO_BUNDLE)
     _css = _static("widget.css", "")
@@ -47,7 +53,7 @@ class DeepFixWidget(anywidget.AnyWidget):
     payload = traitlets.Dict().tag(sync=True)
     text = traitlets.Unicode().tag(sync=True)
 
-    def __init__(self, view: AnalysisView | ComparisonView, mime: str) -> None:
+    def __init__(self, view: AnalysisView | ComparisonView | RunsView, mime: str) -> None:
         self.view = view
         self.static: dict[str, Any] = view._repr_mimebundle_()
         super().__init__(mime=mime, payload=self.static[mime], text=self.static["text/plain"])
@@ -92,3 +98,72 @@ class ComparisonWidget(DeepFixWidget):
     @property
     def results(self) -> Mapping[str, AnalysisResult]:
         return self.view.results  # type: ignore[union-attr]
+
+
+class RunsWidget(DeepFixWidget):
+    """The runs table, sortable and filterable, whose Analyze buttons ask the kernel to analyse a
+    run; the analysis shows below the table, as ``%deepfix analyze RUN`` would show it."""
+
+    def __init__(self, runs: Sequence[RunSummary], analyze: Callable[[str], None]) -> None:
+        import ipywidgets
+
+        super().__init__(RunsView(runs), MIME_RUNS)
+        self._analyze = analyze
+        self.output = ipywidgets.Output()
+        # The table and, below it, the output the analyses are drawn into: one widget view.
+        self.root = ipywidgets.VBox([self, self.output])
+        self.on_msg(self._on_message)
+
+    def analyze(self, run_id: str) -> None:
+        """What the Analyze button of ``run_id`` does: its analysis replaces the one below."""
+        from IPython.display import HTML, display
+        from IPython.utils.capture import capture_output
+
+        from deepfix_notebook.views._markup import html
+
+        names = {run.run_id: run.run_name for run in self.view.runs}  # type: ignore[union-attr]
+        if run_id not in names:
+            raise ValueError(f"{run_id!r} is not a run of this table ({len(names)} runs).")
+        self.output.clear_output()
+        with self.output:
+            from deepfix_notebook.views._markup import html
+
+            display(HTML(str(html("<i>DeepFix: analysing {}…</i>", names[run_id] or run_id))))
+        # An Output widget ignores display updates, and the analysis updates its progress display
+        # in place: its outputs are captured and the final state of each shown once it is done.
+        with self.output:  # an error shows there too, below the table
+            try:
+                with capture_output() as captured:
+                    self._analyze(run_id)
+            finally:
+                self.output.clear_output(wait=True)
+                print(captured.stdout, end="")
+                print(captured.stderr, end="", file=sys.stderr)
+                for output in _final(captured.outputs):
+                    display(output.data, metadata=output.metadata, raw=True)
+
+    def _on_message(self, _: Any, content: Any, buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("event") == "analyze":
+            self.analyze(str(content.get("run_id")))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        if WIDGET_VIEW in data:
+            data[WIDGET_VIEW] = self.root._repr_mimebundle_(**kwargs)[WIDGET_VIEW]
+        return data, metadata
+
+
+def _final(outputs: Sequence[Any]) -> list[Any]:
+    """Captured outputs (``IPython.utils.capture.RichOutput``) as they read in the end: an update
+    of a display takes that display's place."""
+    shown: list[Any] = []
+    where: dict[str, int] = {}
+    for output in outputs:
+        display_id = (output.transient or {}).get("display_id")
+        if output.update and display_id in where:
+            shown[where[display_id]] = output
+        elif not output.update:
+            if display_id:
+                where[display_id] = len(shown)
+            shown.append(output)
+    return shown

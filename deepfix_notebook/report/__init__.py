@@ -1,8 +1,8 @@
 """The web report: a Panel app over an MLflow store (Overview, Run, Compare, Knowledge pages),
 served by ``deepfix report`` or ``%deepfix report``, or exported to one offline HTML file.
 
-This room wires data and backends to the pure components of `deepfix_notebook.views.panels`.
-Panel is imported inside functions, so importing this package is cheap.
+This room wires data and backends to the Panel components of `report._panels`, which wrap
+the views. Panel is imported inside functions, so importing this package is cheap.
 """
 
 from deepfix_notebook.report._command import ReportError, report_command, require_panel

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from html import escape
 from typing import TYPE_CHECKING
 
 from deepfix_notebook.report._backend import backend_problem
@@ -12,16 +11,18 @@ from deepfix_notebook.report._compare import ComparePage
 from deepfix_notebook.report._knowledge import KnowledgePage
 from deepfix_notebook.report._notices import Notices
 from deepfix_notebook.report._overview import AFTER_PAINT_S, OverviewPage
+from deepfix_notebook.report._panels import html_pane
 from deepfix_notebook.report._run import RunPage, sync_url
 from deepfix_notebook.report._store import RunStore
-from deepfix_notebook.views.panels import html_pane
+from deepfix_notebook.report._sweep import SweepPage
+from deepfix_notebook.views._report_html import report_header_html
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from deepfix_notebook.backends import AnalysisBackend
 
-PAGES = ("overview", "run", "compare", "knowledge")
+PAGES = ("overview", "run", "compare", "knowledge", "sweep")
 
 
 class ReportApp:
@@ -57,11 +58,13 @@ class ReportApp:
         self.run = RunPage(store, backend, self.notices)
         self.compare = ComparePage(store)
         self.knowledge = KnowledgePage(backend, self.notices)
+        self.sweep = SweepPage(store, backend, self.notices)
         self.tabs = pn.Tabs(
             ("Overview", self.overview.view),
             ("Run", self.run.view),
             ("Compare", self.compare.view),
             ("Knowledge", self.knowledge.view),
+            ("Sweep", self.sweep.view),
             dynamic=False,
             sizing_mode="stretch_width",
         )
@@ -80,23 +83,29 @@ class ReportApp:
         if self.overview.load():
             self.run.set_runs(self.overview.runs)
             self.compare.set_runs(self.overview.runs)
+            self.sweep.set_runs(self.overview.runs)
 
     async def start(self, args: Mapping[str, str] | None = None) -> None:
         """After the first paint: check the backend, read the shown runs' health, and open
-        ``args["run"]`` / the page ``args["page"]`` (from the URL's query) if given."""
+        ``args["run"]`` / the page ``args["page"]`` (from the URL's query) if given; the sweep
+        of ``args["experiment"]`` on the Sweep page."""
         args = args or {}
         if args.get("run"):
             await self.open_run(args["run"])
         elif args.get("page") in PAGES:
             self.tabs.active = PAGES.index(args["page"])
+        sweep = args.get("experiment") if args.get("page") == "sweep" else None
         await asyncio.gather(
-            self.check_backend(), self.overview.fill_health(after_paint=AFTER_PAINT_S)
+            self.check_backend(),
+            self.overview.fill_health(after_paint=AFTER_PAINT_S),
+            *([self.sweep.sweep(sweep)] if sweep else []),
         )
 
     def _page_shown(self, event: object) -> None:
         page = PAGES[self.tabs.active]
         run = self.run.run_id if page == "run" and self.run.run_id else ""
-        sync_url(page=page, run=run)
+        experiment = self.sweep.experiment if page == "sweep" else ""
+        sync_url(page=page, run=run, experiment=experiment)
 
     async def check_backend(self) -> None:
         problem = await asyncio.to_thread(backend_problem, self.backend)
@@ -150,9 +159,4 @@ def session_app(
 
 def _header_html(store: RunStore, backend: AnalysisBackend) -> str:
     where = store.experiment or "all experiments"
-    return (
-        "<div class='df-help' style='display:flex;gap:16px;align-items:baseline;flex-wrap:wrap'>"
-        "<h1 style='margin:8px 0;font-size:1.5em'>DeepFix report</h1>"
-        f"<span class='df-muted'>runs of {escape(where)} in <code>{escape(store.tracking_uri)}"
-        f"</code> · analyses by <code>{escape(backend.name)}</code></span></div>"
-    )
+    return report_header_html(where, store.tracking_uri, backend.name)

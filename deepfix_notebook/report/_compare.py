@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from deepfix_notebook.report._panels import comparison_panel, notice, run_labels
 from deepfix_notebook.report._store import RunDetails, RunStore
-from deepfix_notebook.views.panels import comparison_panel, notice, run_labels
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts import MetricsTable

@@ -1,21 +1,29 @@
 """`export_report`: the report as one self-contained HTML file that works offline.
 
 The pages are the served app's components, rendered once: the overview of the exported runs, one
-tab per run, and the comparison. Bokeh, Panel, Tabulator and plotly.js are inlined, and so are the
-components' stylesheets (Panel links them from its CDN by default), so the file makes no network
-request. Runs without a logged analysis are analysed with the backend; nothing is written back.
+tab per run (a click on a run's row in the overview opens it), and the comparison. Bokeh, Panel,
+Tabulator and plotly.js are inlined, and so are the components' stylesheets (Panel links them
+from its CDN by default), so the file makes no network request. Runs without a logged analysis
+are analysed with the backend; nothing is written back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deepfix_notebook.report._panels import (
+    comparison_panel,
+    health_html,
+    health_legend,
+    html_pane,
+    notice,
+    runs_table,
+)
 from deepfix_notebook.report._rows import health_cell, runs_frame
 from deepfix_notebook.report._run import run_header, run_parts
 from deepfix_notebook.report._store import (
@@ -25,16 +33,10 @@ from deepfix_notebook.report._store import (
     details_health,
     with_analysis,
 )
-from deepfix_notebook.views.panels import (
-    comparison_panel,
-    health_html,
-    health_legend,
-    html_pane,
-    notice,
-    runs_table,
-)
+from deepfix_notebook.views._report_html import report_header_html
 
 if TYPE_CHECKING:
+    from bokeh.document import Document
     from panel.viewable import Viewable
 
     from deepfix_notebook.artifacts._mlflow import RunSummary
@@ -42,6 +44,21 @@ if TYPE_CHECKING:
 
 MAX_EXPORTED = 20  # newest runs exported when no run is named
 FAVICON = "data:,"  # no favicon request
+PAGES_CLASS = "deepfix-export-pages"
+RUNS_CLASS = "deepfix-export-runs"
+TABLE_CLASS = "deepfix-runs-table"
+ROW_LINK_CSS = ".tabulator-row{cursor:pointer}"
+# A click selects the row (Tabulator, in the browser); this opens the selected run's tab and
+# clears the selection, so the same row opens it again later.
+_OPEN_RUN_JS = """
+const picked = source.selected.indices;
+if (picked.length === 0) return;
+source.selected.indices = [];
+const tab = tabs_of_rows[picked[0]];
+if (tab === undefined || tab < 0) return;
+runs.active = tab;
+pages.active = 1;
+"""
 
 
 def export_report(
@@ -62,15 +79,22 @@ def export_report(
         details = list(pool.map(store.details, chosen))
     if backend is not None:
         details = [_analysed(item, backend) for item in details]
-    layout = _layout(store, details, backend)
+    layout, link = _layout(store, details, backend)
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_offline(layout, target, title="DeepFix report")
+    save_offline(layout, target, title="DeepFix report", link=link)
     return target
 
 
-def save_offline(layout: Viewable, path: Path, *, title: str) -> None:
-    """Save ``layout`` with every script and stylesheet inlined."""
+def save_offline(
+    layout: Viewable,
+    path: Path,
+    *,
+    title: str,
+    link: Callable[[Document], None] | None = None,
+) -> None:
+    """Save ``layout`` with every script and stylesheet inlined; ``link`` may add browser-side
+    callbacks to its Bokeh document first."""
     from bokeh.document import Document
     from bokeh.models.ui import UIElement
     from bokeh.resources import INLINE
@@ -86,6 +110,8 @@ def save_offline(layout: Viewable, path: Path, *, title: str) -> None:
         for model in list(document.models):
             if isinstance(model, UIElement):
                 patch_inline_stylesheets(model)
+        if link is not None:
+            link(document)
         save(
             document,
             str(path),
@@ -108,7 +134,8 @@ def _analysed(details: RunDetails, backend: AnalysisBackend) -> RunDetails:
 
 def _layout(
     store: RunStore, details: list[RunDetails], backend: AnalysisBackend | None
-) -> Viewable:
+) -> tuple[Viewable, Callable[[Document], None]]:
+    """The report's layout, and what links its overview's rows to the runs' tabs."""
     import panel as pn
 
     summaries = {rid: store.summary(rid) for rid in (d.run_id for d in details)}
@@ -121,7 +148,9 @@ def _layout(
                 backend=backend.name if backend else "", computed=backend is not None, exported=True
             )
         )
-        overview.append(runs_table(runs_frame(listed, cells), pagination="local", selectable=False))
+        table = runs_table(runs_frame(listed, cells), pagination="local", selectable="row")
+        table.stylesheets = [*table.stylesheets, ROW_LINK_CSS]
+        overview.append(table)
     else:
         overview.append(notice("No runs to show.", "info"))
     runs = pn.Tabs(
@@ -129,6 +158,7 @@ def _layout(
         tabs_location="left",
         dynamic=False,
         sizing_mode="stretch_width",
+        css_classes=[RUNS_CLASS],
     )
     tabs: list[tuple[str, Any]] = [("Overview", pn.Column(*overview, sizing_mode="stretch_width"))]
     if details:
@@ -138,19 +168,52 @@ def _layout(
         tabs.append(("Compare", comparison))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = store.experiment or "all experiments"
-    by = f" · analyses by <code>{escape(backend.name)}</code>" if backend is not None else ""
     header = html_pane(
-        "<div class='df-help'><h1 style='margin:8px 0;font-size:1.5em'>DeepFix report</h1>"
-        f"<span class='df-muted'>{len(details)} run(s) of {escape(where)} in "
-        f"<code>{escape(store.tracking_uri)}</code>{by} · exported {stamp}</span></div>",
+        report_header_html(
+            where,
+            store.tracking_uri,
+            backend.name if backend is not None else None,
+            runs=len(details),
+            exported=stamp,
+        ),
         sizing_mode="stretch_width",
     )
-    return pn.Column(
+    layout = pn.Column(
         header,
-        pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width"),
+        pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width", css_classes=[PAGES_CLASS]),
         sizing_mode="stretch_width",
         styles={"padding": "0 16px"},
     )
+    return layout, _open_runs_on_click([s.run_id for s in listed], details)
+
+
+def _open_runs_on_click(rows: list[str], details: list[RunDetails]) -> Callable[[Document], None]:
+    """Wires the overview's rows (run ids ``rows``, in table order) to the runs' tabs: a click
+    on a row shows the Runs page at that run, in the browser, with no server."""
+    tab_of = {d.run_id: index for index, d in enumerate(details)}
+
+    def link(document: Document) -> None:
+        from bokeh.models import CustomJS
+
+        def one(css_class: str) -> Any:
+            found = [m for m in document.models if css_class in getattr(m, "css_classes", ())]
+            return found[0] if len(found) == 1 else None
+
+        table, pages, runs = one(TABLE_CLASS), one(PAGES_CLASS), one(RUNS_CLASS)
+        if table is None or pages is None or runs is None:  # no runs: nothing to open
+            return
+        callback = CustomJS(
+            args={
+                "source": table.source,
+                "pages": pages,
+                "runs": runs,
+                "tabs_of_rows": [tab_of.get(run_id, -1) for run_id in rows],
+            },
+            code=_OPEN_RUN_JS,
+        )
+        table.source.selected.js_on_change("indices", callback)
+
+    return link
 
 
 def _health_cell(details: RunDetails) -> str:
@@ -171,7 +234,8 @@ def _run_title(details: RunDetails, summary: RunSummary | None) -> str:
 def _run_view(details: RunDetails, summary: RunSummary | None) -> Any:
     import panel as pn
 
-    parts = run_parts(details, "Not analysed.")
+    name = summary.run_name if summary is not None else None
+    parts = run_parts(details, "Not analysed.", name)
     return pn.Column(
         html_pane(run_header(details, summary), sizing_mode="stretch_width"),
         *parts,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from deepfix_notebook.contract import KnowledgeDomain, QueryType
 from deepfix_notebook.report._notices import Notices
-from deepfix_notebook.views.panels import knowledge_pane, notice
+from deepfix_notebook.report._panels import knowledge_pane, notice
 
 if TYPE_CHECKING:
     from deepfix_notebook.backends import AnalysisBackend

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from deepfix_notebook.views.panels import NoticeKind, notice
+from deepfix_notebook.report._panels import NoticeKind, notice
 
 if TYPE_CHECKING:
     from panel.layout import Column

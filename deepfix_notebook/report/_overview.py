@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from deepfix_notebook.artifacts import ArtifactError
 from deepfix_notebook.report._notices import Notices
+from deepfix_notebook.report._panels import (
+    health_legend,
+    html_pane,
+    notice,
+    runs_formatters,
+    runs_table,
+)
 from deepfix_notebook.report._rows import (
     HEALTH_FILTERS,
     STATUSES,
@@ -19,13 +25,7 @@ from deepfix_notebook.report._rows import (
     runs_frame,
 )
 from deepfix_notebook.report._store import RunStore
-from deepfix_notebook.views.panels import (
-    health_legend,
-    html_pane,
-    notice,
-    runs_formatters,
-    runs_table,
-)
+from deepfix_notebook.views._report_html import muted_html
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts._mlflow import RunSummary
@@ -187,9 +187,7 @@ class OverviewPage:
         total = f"{len(self.runs):,} run(s)" + (" (the newest; more exist)" if capped else "")
         filtered = f"{len(shown):,} shown of " if len(shown) != len(self.runs) else ""
         where = f"{self.store.experiment or 'all experiments'} · {self.store.tracking_uri}"
-        self.count.object = (
-            f"<span class='df-muted'>{filtered}{total} in {escape(where)}{by_health}</span>"
-        )
+        self.count.object = muted_html(f"{filtered}{total} in {where}{by_health}")
         if fill and self._started:
             pn.state.execute(self.fill_health)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from deepfix_notebook.views.panels import RUN_COLUMNS, health_html
+from deepfix_notebook.report._panels import RUN_COLUMNS, health_html
 
 if TYPE_CHECKING:
     import pandas as pd

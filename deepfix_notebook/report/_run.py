@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from deepfix_notebook.contract import ErrorCode
 from deepfix_notebook.report._backend import AnalysisFailed, run_analysis
 from deepfix_notebook.report._notices import Notices
-from deepfix_notebook.report._store import RunDetails, RunStore
-from deepfix_notebook.views.panels import (
+from deepfix_notebook.report._panels import (
     analysis_panel,
     artifacts_html,
     curves_pane,
@@ -18,6 +17,8 @@ from deepfix_notebook.views.panels import (
     run_header_html,
     run_labels,
 )
+from deepfix_notebook.report._store import RunDetails, RunStore
+from deepfix_notebook.views._report_html import muted_html
 
 if TYPE_CHECKING:
     from deepfix_notebook.artifacts._mlflow import RunSummary
@@ -109,6 +110,7 @@ class RunPage:
             details,
             f"Not analysed yet. Analyze diagnoses it with the backend {self.backend.name} and "
             "writes the result to the run (deepfix/analysis.json).",
+            summary.run_name if summary is not None else None,
         )
         self.body.objects = parts
         self.analyze_button.disabled = details.bundle is None
@@ -122,7 +124,7 @@ class RunPage:
         run_id = details.run_id
         self.analyze_button.disabled = True
         self.progress.value, self.progress.visible = 0, True
-        self.state.object = "<span class='df-muted'>submitting…</span>"
+        self.state.object = muted_html("submitting…")
         try:
             result = await run_analysis(self.backend, details.bundle, self._progress)
         except AnalysisFailed as error:
@@ -151,14 +153,14 @@ class RunPage:
                 f"The analysis of {run_id} is shown but could not be written to the run: {problem}",
                 "warning",
             )
-        self.state.object = f"<span class='df-muted'>{result.status.value}</span>"
+        self.state.object = muted_html(result.status.value)
         if self.run_id == run_id:
             await self.show(run_id)
 
     def _progress(self, status: JobStatus) -> None:
         self.progress.value = round(status.progress * 100)
         agents = f", {status.agents_done} agent(s) done" if status.agents_done else ""
-        self.state.object = f"<span class='df-muted'>{status.status.value}{agents}</span>"
+        self.state.object = muted_html(f"{status.status.value}{agents}")
 
     def _picked(self, event: Any) -> None:
         import panel as pn
@@ -212,14 +214,14 @@ def run_header(details: RunDetails, summary: RunSummary | None) -> str:
     )
 
 
-def run_parts(details: RunDetails, not_analysed: str) -> list[Any]:
+def run_parts(details: RunDetails, not_analysed: str, run_name: str | None = None) -> list[Any]:
     """Notes, the analysis beside the curves (or ``not_analysed`` and the bare curves), and
-    what the run lacks for a full diagnosis."""
+    what the run lacks for a full diagnosis; the analysis names the run ``run_name``."""
     parts: list[Any] = [notice(note, "warning") for note in details.notes]
     bundle = details.bundle
     table = bundle.metrics if bundle is not None else None
     if details.analysis is not None:
-        parts.append(analysis_panel(details.analysis, table))
+        parts.append(analysis_panel(details.analysis, table, run_name=run_name))
     elif bundle is not None:
         parts.append(notice(not_analysed, "info"))
         if table is not None:

@@ -373,6 +373,7 @@ def create_app(
             yield
         finally:
             keeper.stop()
+            runner.stop()
             executor.shutdown()
             store.close()
             log.info("server stopped", extra={"owner": owner})

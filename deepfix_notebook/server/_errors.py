@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from deepfix_notebook.contract import HTTP_STATUS, ErrorCode, ErrorResponse
+from deepfix_notebook.server._jobs import JOB_STORE_SETTING, JobStoreUnavailable
 from deepfix_notebook.server._logging import current_request_id, get_logger
 
 log = get_logger(__name__)
@@ -107,6 +108,28 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return envelope_response(exc.envelope, exc.status, exc.headers)
 
 
+async def _job_store_unavailable(request: Request, exc: Exception) -> Response:
+    """503 + Retry-After: the job store took no write, so nothing was accepted (the contract's
+    retryable server-side code, answered 503 as for a broker that is down)."""
+    assert isinstance(exc, JobStoreUnavailable)
+    log.warning("request refused: %s", exc)
+    retry = request.app.state.services.settings.retry_after_seconds
+    state = "is full (no space left on its disk)" if exc.full else "cannot be written now"
+    envelope = ErrorResponse(
+        error=ErrorCode.INTERNAL_SERVER_ERROR,
+        message=f"This server's job store {state}, so the request was not accepted: nothing "
+        f"was queued. Retry in {retry} s"
+        + ("; the server's operator must free space on its disk." if exc.full else "."),
+        details={
+            "reason": "job_store_full" if exc.full else "job_store_unavailable",
+            "job_store": exc.store,
+            "setting": JOB_STORE_SETTING,
+            "retry_after": retry,
+        },
+    )
+    return envelope_response(envelope, 503, {"Retry-After": str(retry)})
+
+
 async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     return envelope_response(validation_envelope(exc))
@@ -130,5 +153,6 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 def install_handlers(app: FastAPI) -> None:
     """Every error the app raises becomes the envelope; the 500 catch-all is the middleware's."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(JobStoreUnavailable, _job_store_unavailable)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

@@ -6,19 +6,20 @@ ids and call the same `JobRunner`, which reads everything it needs from the job 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, redact_uri
 from deepfix_notebook.contract import AnalysisResult, AnalysisStatus, ErrorCode, ErrorResponse
 from deepfix_notebook.engine import Engine
 from deepfix_notebook.server._errors import internal_error
-from deepfix_notebook.server._jobs import Job, JobStore
+from deepfix_notebook.server._jobs import Job, JobStore, JobStoreUnavailable
 from deepfix_notebook.server._logging import bind_request_id, get_logger, unbind_request_id
 from deepfix_notebook.server._process import release_memory
 
@@ -29,6 +30,8 @@ Loader = Callable[[str, str], ArtifactBundle]
 Finished = Callable[[str, float], None]
 PHASE_ONE_SHARE = 0.7  # the engine gives phase one this share of the deadline
 PROGRESS_INTERVAL_S = 0.25  # a job's progress is written at most this often
+STORE_RETRY_S = (0.5, 10.0)  # first and longest wait for a job store that takes no writes
+T = TypeVar("T")
 
 
 class ExecutorUnavailable(Exception):
@@ -195,9 +198,15 @@ class JobRunner:
         self.owner = owner
         self.loader = loader
         self.on_finished = on_finished
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Stop waiting for a job store that takes no writes (the process is stopping: its
+        unfinished jobs are recovered by the next server, as after a crash)."""
+        self._stopping.set()
 
     def __call__(self, request_id: str) -> None:
-        job = self.store.claim(request_id, self.owner)
+        job = self._stored(lambda: self.store.claim(request_id, self.owner), request_id)
         if job is None:  # finished, or taken by another server
             return
         token = bind_request_id(job.correlation_id)
@@ -226,7 +235,10 @@ class JobRunner:
                 if now - last_write[0] < PROGRESS_INTERVAL_S:
                     return
                 last_write[0] = now
-                self.store.set_progress(job.request_id, job.attempts, done, done / max(total, 1))
+                # Progress is a hint: a store that takes no writes must not stop the analysis.
+                with contextlib.suppress(JobStoreUnavailable):
+                    share = done / max(total, 1)
+                    self.store.set_progress(job.request_id, job.attempts, done, share)
 
             result = self.engine.analyze(
                 bundle,
@@ -248,7 +260,11 @@ class JobRunner:
             error = internal_error()
         seconds = time.perf_counter() - start
         status = result.status.value if result is not None else AnalysisStatus.FAILED.value
-        if not self.store.finish(job.request_id, job.attempts, result=result, error=error):
+        stored = self._stored(
+            lambda: self.store.finish(job.request_id, job.attempts, result=result, error=error),
+            job.request_id,
+        )
+        if not stored:
             log.warning("analysis outcome discarded: the job was taken over", extra=extra)
             return
         if self.on_finished is not None:
@@ -262,6 +278,26 @@ class JobRunner:
                 "error": None if error is None else error.error.value,
             },
         )
+
+    def _stored(self, write: Callable[[], T], request_id: str) -> T:
+        """``write`` to the job store, tried again while the store takes no writes (its disk
+        is full): a job is accepted only once it is stored, so its outcome in memory is the
+        only copy. Gives up (raising) only when this process is stopping."""
+        wait, longest = STORE_RETRY_S
+        warned = False
+        while True:
+            try:
+                return write()
+            except JobStoreUnavailable as exc:
+                if self._stopping.is_set():
+                    raise
+                if not warned:
+                    extra = {"job_id": request_id}
+                    log.warning("job waits for the job store: %s", exc, extra=extra)
+                    warned = True
+            if self._stopping.wait(wait):
+                continue  # stopping: one last try, then the error is raised
+            wait = min(wait * 2, longest)
 
 
 def _redacted(envelope: ErrorResponse, uri: str) -> ErrorResponse:

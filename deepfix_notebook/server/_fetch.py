@@ -16,7 +16,13 @@ import os
 from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit
 
-from deepfix_notebook.artifacts import ArtifactBundle, ArtifactError, load_mlflow_run, redact_uri
+from deepfix_notebook.artifacts import (
+    ArtifactBundle,
+    ArtifactError,
+    bound_mlflow_http,
+    load_mlflow_run,
+    redact_uri,
+)
 from deepfix_notebook.contract import ErrorCode
 from deepfix_notebook.server._settings import Settings
 
@@ -24,12 +30,17 @@ SETTING = "DEEPFIX_ALLOWED_ARTIFACT_URIS"
 BYTES_SETTING = "DEEPFIX_MAX_ARTIFACT_BYTES"
 ROWS_SETTING = "DEEPFIX_MAX_METRIC_ROWS"
 _LOCAL_STORES = frozenset({"sqlite", "file"})
+# A server answers for MLflow within a client's retry budget (15 s by default): a request MLflow
+# leaves without a byte for 6 s, tried twice, is MLflow hung, a 503 naming it. (The client and
+# CLI keep MLflow's 30 s, 3 tries: a person waits for their own store.) Operators may set these.
+_SERVER_MLFLOW_HTTP = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "6", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1"}
 
 
 def guarded_loader(settings: Settings) -> Callable[[str, str], ArtifactBundle]:
     """The job runner's loader: a run's artifacts are read only from allowed locations."""
     # MLflow follows redirects by default, to any host; this process follows none.
     os.environ["MLFLOW_ALLOW_HTTP_REDIRECTS"] = "false"
+    bound_mlflow_http(_SERVER_MLFLOW_HTTP)
 
     def load(run_id: str, tracking_uri: str) -> ArtifactBundle:
         def guard(artifact_uri: str) -> None:
@@ -41,11 +52,15 @@ def guarded_loader(settings: Settings) -> Callable[[str, str], ArtifactBundle]:
                 tracking_uri,
                 artifact_guard=guard,
                 max_bytes=settings.max_artifact_bytes,
+                max_rows=settings.max_metric_rows,
             )
         except ArtifactError as exc:
             if exc.code is ErrorCode.PAYLOAD_TOO_LARGE:
                 exc.message += f" This server's limit is {BYTES_SETTING}."
                 exc.details["setting"] = BYTES_SETTING
+            elif "max_rows" in exc.details:
+                exc.message += f" This server's limit is {ROWS_SETTING}."
+                exc.details["setting"] = ROWS_SETTING
             raise
         check_rows(bundle, settings.max_metric_rows)
         return bundle
@@ -54,7 +69,8 @@ def guarded_loader(settings: Settings) -> Callable[[str, str], ArtifactBundle]:
 
 
 def check_rows(bundle: ArtifactBundle, max_rows: int) -> None:
-    """``ARTIFACT_INVALID`` naming `ROWS_SETTING` when the metrics have more than ``max_rows``."""
+    """``ARTIFACT_INVALID`` naming `ROWS_SETTING` when the metrics have more than ``max_rows``
+    (steps: a long file or a history within the limit while read may still pivot to more)."""
     rows = 0 if bundle.metrics is None else len(bundle.metrics)
     if rows > max_rows:
         raise ArtifactError(

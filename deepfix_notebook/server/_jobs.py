@@ -7,6 +7,9 @@ again, running ones re-queued once and then failed, so no accepted job is silent
 by a runner name its ``attempt``: a runner that was given up on cannot overwrite a newer run.
 A queued job also records when it was last handed to the executor (``dispatched_at``), so a
 job whose message a broker lost can be found and sent again (`take_undispatched`).
+
+A database that cannot be written (its disk full, or not answering) raises `JobStoreUnavailable`:
+nothing was written, the caller answers 503 or tries again.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ from deepfix_notebook.contract import (
 
 MAX_ATTEMPTS = 2
 """A job is started at most this often: once, and once more after a server stopped under it."""
+
+JOB_STORE_SETTING = "DEEPFIX_JOB_STORE_URL"
+_SQLITE_FULL = 13  # sqlite3.Error.sqlite_errorcode: "database or disk is full"
+_PG_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full
 
 IN_FLIGHT = (JobState.QUEUED, JobState.RUNNING)
 FINISHED = (JobState.COMPLETED, JobState.PARTIAL, JobState.FAILED)
@@ -120,6 +127,32 @@ def _owner_is_dead(owner: str | None) -> bool:
     except OSError:  # exists but not ours
         return False
     return False
+
+
+class JobStoreUnavailable(Exception):
+    """The job store did not take a write (or a read): ``full`` when its disk has no space
+    left. Nothing was written; the same call may succeed later."""
+
+    def __init__(self, message: str, *, full: bool, store: str) -> None:
+        super().__init__(message)
+        self.full = full
+        self.store = store
+
+
+def _unavailable(url: str, exc: OperationalError) -> JobStoreUnavailable:
+    kind = sa.engine.make_url(url).get_backend_name()
+    original = exc.orig
+    full = (
+        getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(original, "sqlstate", getattr(original, "pgcode", None)) == _PG_DISK_FULL
+        or "disk is full" in str(original)
+    )
+    reason = "its disk is full" if full else f"it failed: {str(original)[:200]}"
+    return JobStoreUnavailable(
+        f"The job store ({kind}, {JOB_STORE_SETTING}) cannot be written: {reason}.",
+        full=full,
+        store=kind,
+    )
 
 
 @dataclass(frozen=True)
@@ -519,8 +552,11 @@ class SqlJobStore:
         if self._engine is None:
             self.open()
         assert self._engine is not None
-        with self._engine.begin() as conn:
-            yield conn
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:  # disk full, database gone: nothing was committed
+            raise _unavailable(self.url, exc) from exc
 
 
 def _now() -> datetime:

@@ -44,7 +44,8 @@ def run_worker(
     engine = build_engine(settings)
     owner = new_owner()
     app = celery_app(settings)
-    register_task(app, JobRunner(store, engine, owner, loader=guarded_loader(settings)))
+    runner = JobRunner(store, engine, owner, loader=guarded_loader(settings))
+    register_task(app, runner)
     keeper = JobKeeper(
         store,
         CeleryExecutor(settings, store, app=app),
@@ -80,5 +81,6 @@ def run_worker(
         )
     finally:
         keeper.stop()
+        runner.stop()
         store.close()
         log.info("worker stopped", extra={"owner": owner})

@@ -99,6 +99,7 @@ class AnalysisSettings:
             tracking_uri=resolve_tracking_uri(tracking_uri),
             offline=self.offline_mode,
             client=client,
+            fallback_engine=False,  # CONTRACT.md §5: a training loop goes on without analysis
         )
         self._owned.append(backend)
         self._clients.append(client)  # a client passed in is not closed by its backend

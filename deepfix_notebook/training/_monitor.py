@@ -17,7 +17,6 @@ HTML. A saved notebook then shows the end of the run in any frontend, with no ke
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import logging
 import math
@@ -192,7 +191,9 @@ class NotebookSurface:
             import plotly.subplots  # type: ignore[import-untyped]  # noqa: F401
 
     def warn(self, item: Analysis, shown: list[Analysis], stop: Analysis | None) -> None:
-        self._show("warnings", {"text/html": warnings_html(shown, stop)})
+        from deepfix_notebook.views._live import early_warnings_html
+
+        self._show("warnings", {"text/html": early_warnings_html(shown, stop)})
 
     def curves(self, table: MetricsTable, result: AnalysisResult | None, status: str) -> None:
         self._show("curves", figure_bundle(table, result, status))
@@ -208,7 +209,9 @@ class NotebookSurface:
         self._show("curves", analysis_bundle(result, table))
 
     def note(self, text: str) -> None:
-        self._display({"text/plain": text, "text/html": html.escape(text)}, raw=True)
+        from deepfix_notebook.views._live import note_html
+
+        self._display({"text/plain": text, "text/html": note_html(text)}, raw=True)
 
     def _show(self, slot: str, bundle: dict[str, Any]) -> None:
         handle = self._handles.get(slot)
@@ -410,27 +413,8 @@ def figure_bundle(
 
         figure = run_figure(table, result, max_points=LIVE_MAX_POINTS, uirevision="deepfix-live")
     except ImportError:
-        return {"text/plain": text, "text/html": f"<b>DeepFix live</b>: {html.escape(status)}"}
+        from deepfix_notebook.views._live import live_status_html
+
+        return {"text/plain": text, "text/html": live_status_html(status)}
     figure.update_layout(title={"text": f"DeepFix live \u2014 {status}", "font": {"size": 13}})
     return {PLOTLY_MIME: json.loads(figure.to_json()), "text/plain": text}
-
-
-def warnings_html(items: list[Analysis], stop: Analysis | None) -> str:
-    """The warnings so far as an HTML list (every artifact string escaped)."""
-    rows = []
-    for item in items:
-        finding = item.findings
-        code = finding.code.value if finding.code else "finding"
-        rows.append(
-            f"<li><b>{html.escape(code)}</b> ({html.escape(finding.severity.value)}): "
-            f"{html.escape(finding.description)} {html.escape(finding.evidence)} "
-            f"<i>Fix:</i> {html.escape(item.recommendations.action)}</li>"
-        )
-    stopped = ""
-    if stop is not None:
-        code = stop.findings.code.value if stop.findings.code else "finding"
-        stopped = f"<p><b>Training was asked to stop: {html.escape(code)} (stop_on).</b></p>"
-    return (
-        '<div class="deepfix-early-warnings"><b>DeepFix early warnings</b>'
-        f"<ul>{''.join(rows)}</ul>{stopped}</div>"
-    )

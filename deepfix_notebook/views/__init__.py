@@ -18,6 +18,7 @@ from deepfix_notebook.views._bundle import (
 from deepfix_notebook.views._downsample import downsample
 from deepfix_notebook.views._html import analysis_html, comparison_html, knowledge_html
 from deepfix_notebook.views._payload import curves_payload
+from deepfix_notebook.views._sweep import MIME_SWEEP, sweep_html, sweep_payload
 from deepfix_notebook.views._text import render_analysis, render_comparison, render_knowledge
 from deepfix_notebook.views.figures import (
     comparison_figure,
@@ -31,6 +32,7 @@ __all__ = [
     "MIME_ANALYSIS",
     "MIME_COMPARISON",
     "MIME_KNOWLEDGE",
+    "MIME_SWEEP",
     "PAYLOAD_VERSION",
     "analysis_bundle",
     "analysis_html",
@@ -51,4 +53,6 @@ __all__ = [
     "render_comparison",
     "render_knowledge",
     "run_figure",
+    "sweep_html",
+    "sweep_payload",
 ]

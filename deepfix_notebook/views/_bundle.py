@@ -8,7 +8,6 @@ integration both build their outputs here, so a result looks the same wherever i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 # The static curves are the analysis view's charts on their own: `_html`'s chart builder and
@@ -20,6 +19,7 @@ from deepfix_notebook.views._html import (
     comparison_html,
     knowledge_html,
 )
+from deepfix_notebook.views._markup import html
 from deepfix_notebook.views._payload import curves_payload
 from deepfix_notebook.views._text import render_analysis, render_comparison, render_knowledge
 
@@ -142,8 +142,8 @@ def curves_bundle(
     """
     if max_points < 2:
         raise ValueError(f"max_points must be at least 2, got {max_points}")
-    head = f'<h3>{escape(title)}</h3><p class="df-meta">{escape(status)}</p>'
+    head = html('<h3>{}</h3><p class="df-meta">{}</p>', title, status)
     return {
-        "text/html": _view("curves", [head, _charts(result, table, max_points)]),
+        "text/html": str(_view("curves", [head, _charts(result, table, max_points)])),
         "text/plain": f"{title}: {status}",
     }

@@ -1,15 +1,15 @@
 """Self-contained HTML views of results, for ``text/html`` outputs and static reports.
 
 Pure Python: no JavaScript, no external resources, one scoped ``<style>`` per view (see
-`_theme`). Every interpolated string goes through `html.escape`, since everything in a result
-may have come from a run's artifacts (CONTRACT.md §6). The output is deterministic: it has no
-ids, random or otherwise.
+`_theme`). Every fragment is a `Markup` built with `_markup.html` templates, so every
+interpolated string is escaped: anything in a result may have come from a run's artifacts
+(CONTRACT.md §6). The public functions return plain ``str``, so callers' string operations
+never escape them a second time. The output is deterministic: it has no ids, random or otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,7 @@ from deepfix_notebook.contract import (
     ProblemCode,
     Severity,
 )
+from deepfix_notebook.views._markup import Markup, html, join
 from deepfix_notebook.views._svg import Band, Series, line_chart
 from deepfix_notebook.views._theme import ROOT_CLASS, style_element
 
@@ -35,25 +36,23 @@ _MISSING = "\u2014"  # em dash
 _SEP = " \u00b7 "
 
 
-def _e(value: object) -> str:
-    """Escape anything for HTML text and (double-quoted) attribute values."""
-    return escape(str(value), quote=True)
-
-
-def _view(kind: str, body: Iterable[str]) -> str:
-    return (
-        f'<div class="{ROOT_CLASS}" data-deepfix-view="{_e(kind)}">{style_element()}'
-        f"{''.join(body)}</div>"
+def _view(kind: str, body: Iterable[str]) -> Markup:
+    return html(
+        '<div class="{}" data-deepfix-view="{}">{}{}</div>',
+        ROOT_CLASS,
+        kind,
+        style_element(),
+        join(body),
     )
 
 
-def _badge(text: object, kind: str) -> str:
-    return f'<span class="df-badge df-{_e(kind)}">{_e(text)}</span>'
+def _badge(text: object, kind: str) -> Markup:
+    return html('<span class="df-badge df-{}">{}</span>', kind, text)
 
 
-def _codes(values: Iterable[object]) -> str:
-    items = [f"<code>{_e(v)}</code>" for v in values]
-    return ", ".join(items) if items else _MISSING
+def _codes(values: Iterable[object]) -> Markup:
+    items = [html("<code>{}</code>", v) for v in values]
+    return join(items, ", ") if items else Markup(_MISSING)
 
 
 def _duration(seconds: float) -> str:
@@ -97,7 +96,7 @@ def analysis_html(
     if table is not None:
         body.append(_charts(result, table, max_points))
     body += [_findings(result, table), _warnings(result.warnings)]
-    return _view("analysis", body)
+    return str(_view("analysis", body))
 
 
 def _complete(result: AnalysisResult) -> bool:
@@ -109,10 +108,10 @@ def _complete(result: AnalysisResult) -> bool:
     )
 
 
-def _status_note(result: AnalysisResult) -> str:
+def _status_note(result: AnalysisResult) -> Markup:
     """What failed and what to do, for a failed or partial analysis; empty when it completed."""
     if _complete(result):
-        return ""
+        return Markup()
     ran = bool(result.agent_results) and result.status.value != "failed"
     head = (
         "Partial analysis: not every check ran, so this is not a clean bill of health."
@@ -120,150 +119,172 @@ def _status_note(result: AnalysisResult) -> str:
         else "The analysis failed: nothing was checked, so this says nothing about the run."
     )
     failed = [a for a in result.agent_results if a.error_message]
-    items = [f"<li><code>{_e(a.agent_name)}</code>: {_e(a.error_message)}</li>" for a in failed]
+    items = [html("<li><code>{}</code>: {}</li>", a.agent_name, a.error_message) for a in failed]
     if not failed and not result.agent_results:
-        items = [f"<li>{_e(w)}</li>" for w in result.warnings]
+        items = [html("<li>{}</li>", w) for w in result.warnings]
     todo = (
-        "the findings below come from the checks that finished. Fix what the failed check says "
-        "it needed and run the analysis again."
+        Markup(
+            "the findings below come from the checks that finished. Fix what the failed check "
+            "says it needed and run the analysis again."
+        )
         if ran
-        else "fix the cause above and run the analysis again. If a DeepFix server is "
-        "unreachable, <code>%deepfix connect local</code> analyses in this kernel."
+        else Markup(
+            "fix the cause above and run the analysis again. If a DeepFix server is "
+            "unreachable, <code>%deepfix connect local</code> analyses in this kernel."
+        )
     )
-    kind = "partial" if ran else "failed"
-    listed = f"<ul>{''.join(items)}</ul>" if items else ""
-    return (
-        f'<div class="df-status-note df-status-{kind}" role="alert"><p><b>{head}</b></p>'
-        f"{listed}<p>What to do: {todo}</p></div>"
+    listed = html("<ul>{}</ul>", join(items)) if items else ""
+    return html(
+        '<div class="df-status-note df-status-{}" role="alert"><p><b>{}</b></p>'
+        "{}<p>What to do: {}</p></div>",
+        "partial" if ran else "failed",
+        head,
+        listed,
+        todo,
     )
 
 
-def _run_label(run_id: str, name: str | None) -> str:
+def _run_label(run_id: str, name: str | None) -> Markup:
     """A run by its name, its id on hover (and in a ``<code>`` where it has no name)."""
     if name and name != run_id:
-        return f'<span class="df-run" title="{_e(run_id)}">{_e(name)}</span>'
-    return f"<code>{_e(run_id)}</code>"
+        return html('<span class="df-run" title="{}">{}</span>', run_id, name)
+    return html("<code>{}</code>", run_id)
 
 
-def _header(result: AnalysisResult, run_name: str | None = None) -> str:
+def _header(result: AnalysisResult, run_name: str | None = None) -> Markup:
     counts = result.counts_by_severity()
     badges = [_badge(result.status.value, f"st-{result.status.value}")]
     # A failed analysis checked nothing: zero counts would read as a clean run.
     for severity in [] if result.status.value == "failed" else reversed(Severity):
         count = counts[severity.value]
         badges.append(_badge(f"{count} {severity.value}", severity.value if count else "plain"))
-    meta = [
-        f"backend {_e(result.backend or 'local')}",
-        _e(_duration(result.execution_time)),
-        _e(result.timestamp.isoformat().replace("+00:00", "Z")),
-        f"request <code>{_e(result.request_id)}</code>",
+    meta: list[str] = [
+        f"backend {result.backend or 'local'}",
+        _duration(result.execution_time),
+        result.timestamp.isoformat().replace("+00:00", "Z"),
+        html("request <code>{}</code>", result.request_id),
     ]
     if run_name and run_name != result.run_id:
-        meta.insert(0, f"run id <code>{_e(result.run_id)}</code>")
-    summary = f"<p>{_e(result.summary)}</p>" if result.summary else ""
-    return (
-        f"<h3>DeepFix analysis of {_run_label(result.run_id, run_name)}</h3>"
-        f'<div class="df-badges">{"".join(badges)}</div>'
-        f'<p class="df-meta">{_SEP.join(meta)}</p>{summary}'
+        meta.insert(0, html("run id <code>{}</code>", result.run_id))
+    summary = html("<p>{}</p>", result.summary) if result.summary else ""
+    return html(
+        '<h3>DeepFix analysis of {}</h3><div class="df-badges">{}</div><p class="df-meta">{}</p>{}',
+        _run_label(result.run_id, run_name),
+        join(badges),
+        join(meta, _SEP),
+        summary,
     )
 
 
-def _plan(result: AnalysisResult) -> str:
+def _plan(result: AnalysisResult) -> Markup:
     advisor = next((a for a in result.agent_results if a.agent_name == _ADVISOR), None)
     if advisor is None:
-        return ""
-    out = ["<h4>Plan</h4>"]
+        return Markup()
+    out = [Markup("<h4>Plan</h4>")]
     if advisor.error_message:
-        out.append(f'<p class="df-error">Advisor failed: {_e(advisor.error_message)}</p>')
+        out.append(html('<p class="df-error">Advisor failed: {}</p>', advisor.error_message))
     if not advisor.analysis:
         if not advisor.error_message:
             out.append(
-                "<p>Nothing to change.</p>"
+                Markup("<p>Nothing to change.</p>")
                 if _complete(result)
-                else "<p>No plan from the checks that finished (the analysis did not complete).</p>"
+                else Markup(
+                    "<p>No plan from the checks that finished (the analysis did not complete).</p>"
+                )
             )
-        return "".join(out)
-    out.append("<ol>")
+        return join(out)
+    steps = []
     for item in advisor.analysis:
         rec, finding = item.recommendations, item.findings
         answers = (
-            f"<code>{_e(finding.code.value)}</code>" if finding.code else _e(finding.description)
+            html("<code>{}</code>", finding.code.value) if finding.code else finding.description
         )
-        out.append(
-            f"<li>{_badge(rec.priority.value, rec.priority.value)} {_e(rec.action)}"
-            f'<div class="df-meta">for {answers} \u00b7 confidence {rec.confidence:.2f}'
-            f" \u00b7 targets: {_codes(t.value for t in rec.targets)}"
-            f" \u00b7 knowledge: {_codes(rec.knowledge_refs)}</div></li>"
+        steps.append(
+            html(
+                '<li>{} {}<div class="df-meta">for {} \u00b7 confidence {:.2f}'
+                " \u00b7 targets: {} \u00b7 knowledge: {}</div></li>",
+                _badge(rec.priority.value, rec.priority.value),
+                rec.action,
+                answers,
+                rec.confidence,
+                _codes(t.value for t in rec.targets),
+                _codes(rec.knowledge_refs),
+            )
         )
-    out.append("</ol>")
-    return "".join(out)
+    out.append(html("<ol>{}</ol>", join(steps)))
+    return join(out)
 
 
-def _findings(result: AnalysisResult, table: MetricsTable | None) -> str:
-    out = ["<h4>Findings</h4>"]
+def _findings(result: AnalysisResult, table: MetricsTable | None) -> Markup:
+    out = [Markup("<h4>Findings</h4>")]
     shown = 0
     for agent in result.agent_results:
         if agent.agent_name == _ADVISOR or not (agent.analysis or agent.error_message):
             continue
-        out.append(f"<h5>{_e(agent.agent_name)}</h5>")
+        out.append(html("<h5>{}</h5>", agent.agent_name))
         if agent.error_message:
-            out.append(f'<p class="df-error">Error: {_e(agent.error_message)}</p>')
+            out.append(html('<p class="df-error">Error: {}</p>', agent.error_message))
         for item in agent.analysis:
             out.append(_finding(item, table))
             shown += 1
     if not shown:
         if _complete(result):
-            out.append("<p>No problems found.</p>")
+            out.append(Markup("<p>No problems found.</p>"))
         else:  # nothing ran, or not everything: absence of findings says nothing
             out.append(
-                "<p>No findings: the analysis did not complete (see above), so the run may "
-                "still have problems.</p>"
+                Markup(
+                    "<p>No findings: the analysis did not complete (see above), so the run may "
+                    "still have problems.</p>"
+                )
             )
-    return "".join(out)
+    return join(out)
 
 
-def _finding(item: Analysis, table: MetricsTable | None) -> str:
+def _finding(item: Analysis, table: MetricsTable | None) -> Markup:
     finding, rec = item.findings, item.recommendations
     code = finding.code.value if finding.code else _MISSING
-    facts = [("Evidence", _e(finding.evidence))]
+    facts: list[tuple[str, object]] = [("Evidence", finding.evidence)]
     if finding.metric:
-        metric = f"<code>{_e(finding.metric)}</code>"
+        metric = html("<code>{}</code>", finding.metric)
         if table is not None and finding.metric in table:
             logged = table.display_name(finding.metric)
             if logged != finding.metric:
-                metric += f" (logged as <code>{_e(logged)}</code>)"
+                metric += html(" (logged as <code>{}</code>)", logged)
         facts.append(("Metric", metric))
     if finding.step_range is not None:
-        steps = _e(_range(finding.step_range, integer=True))
+        steps = _range(finding.step_range, integer=True)
         if finding.epoch_range is not None:
-            steps += f" (epochs {_e(_range(finding.epoch_range, integer=False))})"
+            steps += f" (epochs {_range(finding.epoch_range, integer=False)})"
         facts.append(("Steps", steps))
     facts.append(("Confidence", f"{finding.confidence:.2f}"))
-    advice = [
-        ("Action", _e(rec.action)),
-        ("Rationale", _e(rec.rationale)),
+    advice: list[tuple[str, object]] = [
+        ("Action", rec.action),
+        ("Rationale", rec.rationale),
         ("Priority", _badge(rec.priority.value, rec.priority.value)),
         ("Confidence", f"{rec.confidence:.2f}"),
         ("Targets", _codes(t.value for t in rec.targets)),
         ("Knowledge", _codes(rec.knowledge_refs)),
     ]
-    return (
-        f"<details><summary>{_badge(finding.severity.value, finding.severity.value)} "
-        f"<code>{_e(code)}</code> {_e(finding.description)}</summary>"
-        f"{_dl(facts)}<p><b>Recommendation</b></p>{_dl(advice)}</details>"
+    return html(
+        "<details><summary>{} <code>{}</code> {}</summary>{}<p><b>Recommendation</b></p>{}"
+        "</details>",
+        _badge(finding.severity.value, finding.severity.value),
+        code,
+        finding.description,
+        _dl(facts),
+        _dl(advice),
     )
 
 
-def _dl(rows: list[tuple[str, str]]) -> str:
-    """A definition list; values are HTML already escaped by the caller."""
-    return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+def _dl(rows: list[tuple[str, object]]) -> Markup:
+    """A definition list; values are escaped unless they are `Markup`."""
+    return html("<dl>{}</dl>", join(html("<dt>{}</dt><dd>{}</dd>", k, v) for k, v in rows))
 
 
-def _warnings(warnings: list[str]) -> str:
+def _warnings(warnings: list[str]) -> Markup:
     if not warnings:
-        return ""
-    items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
-    return f"<h4>Warnings</h4><ul>{items}</ul>"
+        return Markup()
+    return html("<h4>Warnings</h4><ul>{}</ul>", join(html("<li>{}</li>", w) for w in warnings))
 
 
 def _is_score(name: str) -> bool:
@@ -271,7 +292,7 @@ def _is_score(name: str) -> bool:
     return "loss" not in lowered and any(word in lowered for word in _SCORE_WORDS)
 
 
-def _charts(result: AnalysisResult, table: MetricsTable, max_points: int) -> str:
+def _charts(result: AnalysisResult, table: MetricsTable, max_points: int) -> Markup:
     bands: list[Band] = []
     seen: set[tuple[str, tuple[int, int]]] = set()
     for _, item in _diagnoses(result):
@@ -298,7 +319,7 @@ def _charts(result: AnalysisResult, table: MetricsTable, max_points: int) -> str
         ("Loss", [n for n in table.names if "loss" in n.lower()]),
         ("Accuracy and scores", [n for n in table.names if _is_score(n)]),
     ]
-    out = ["<h4>Curves</h4>"]
+    out = [Markup("<h4>Curves</h4>")]
     for title, names in panels:
         if not names:
             continue
@@ -307,18 +328,20 @@ def _charts(result: AnalysisResult, table: MetricsTable, max_points: int) -> str
             steps, _, values = table.series(name)
             series.append(Series(table.display_name(name), steps, values))
         out.append(line_chart(series, title=title, bands=bands, max_points=max_points))
-    out.append(f'<p class="df-meta">Metrics logged: {_metric_list(table)}</p>')
-    return "".join(out)
+    out.append(html('<p class="df-meta">Metrics logged: {}</p>', _metric_list(table)))
+    return join(out)
 
 
-def _metric_list(table: MetricsTable) -> str:
+def _metric_list(table: MetricsTable) -> Markup:
     items = []
     for name in table.names:
         _, _, values = table.series(name)
         bad = int(np.count_nonzero(~np.isfinite(values)))
         note = f", {bad:,} non-finite" if bad else ""
-        items.append(f"<code>{_e(table.display_name(name))}</code> ({len(values):,} points{note})")
-    return ", ".join(items) if items else "none"
+        items.append(
+            html("<code>{}</code> ({:,} points{})", table.display_name(name), len(values), note)
+        )
+    return join(items, ", ") if items else Markup("none")
 
 
 # --------------------------------------------------------------------------- knowledge
@@ -326,28 +349,34 @@ def _metric_list(table: MetricsTable) -> str:
 
 def knowledge_html(response: KnowledgeResponse) -> str:
     """A knowledge search as HTML: results best first, with source, relevance and confidence."""
-    head = f"<h3>Knowledge for <q>{_e(response.query)}</q></h3>"
+    head = html("<h3>Knowledge for <q>{}</q></h3>", response.query)
     if not response.results:
-        return _view("knowledge", [head, "<p>No knowledge entries match.</p>"])
-    out = [head, f'<p class="df-meta">{len(response.results)} result(s), best first</p><ol>']
+        return str(_view("knowledge", [head, Markup("<p>No knowledge entries match.</p>")]))
+    items = []
     for item in response.results:
         title = item.metadata.get("title") or item.id
         url = item.metadata.get("url")
-        link = ""
+        link: object = ""
         if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
-            link = f' \u00b7 <a href="{_e(url)}" rel="noopener noreferrer nofollow">link</a>'
+            link = html(' \u00b7 <a href="{}" rel="noopener noreferrer nofollow">link</a>', url)
         domain = item.metadata.get("domain")
-        domain_text = f" \u00b7 {_e(domain)}" if isinstance(domain, str) else ""
-        out.append(
-            f'<li class="df-item"><b>{_e(title)}</b> '
-            f"{_badge(f'relevance {item.relevance_score:.2f}', 'plain')} "
-            f"{_badge(f'confidence {item.confidence:.2f}', 'plain')}"
-            f"<p>{_e(item.content)}</p>"
-            f'<p class="df-meta">Source: {_e(item.source)} \u00b7 <code>{_e(item.id)}</code>'
-            f"{domain_text}{link}</p></li>"
+        domain_text = f" \u00b7 {domain}" if isinstance(domain, str) else ""
+        items.append(
+            html(
+                '<li class="df-item"><b>{}</b> {} {}<p>{}</p>'
+                '<p class="df-meta">Source: {} \u00b7 <code>{}</code>{}{}</p></li>',
+                title,
+                _badge(f"relevance {item.relevance_score:.2f}", "plain"),
+                _badge(f"confidence {item.confidence:.2f}", "plain"),
+                item.content,
+                item.source,
+                item.id,
+                domain_text,
+                link,
+            )
         )
-    out.append("</ol>")
-    return _view("knowledge", out)
+    count = html('<p class="df-meta">{} result(s), best first</p>', len(response.results))
+    return str(_view("knowledge", [head, count, html("<ol>{}</ol>", join(items))]))
 
 
 # --------------------------------------------------------------------------- comparison
@@ -372,18 +401,18 @@ def comparison_html(
     highest for accuracies and scores); when no table has ``val_loss``, ``val_accuracy`` is used
     and the view says so. The ranking and the overlay need ``tables``.
     """
-    head = f"<h3>DeepFix comparison of {len(results)} run(s)</h3>"
+    head = html("<h3>DeepFix comparison of {} run(s)</h3>", len(results))
     if not results:
-        return _view("comparison", [head, "<p>No runs to compare.</p>"])
+        return str(_view("comparison", [head, Markup("<p>No runs to compare.</p>")]))
     names = dict(names or {})
     body = [head, _matrix(results, names)]
     if params:
         body.append(_param_diff(results, params, names))
     body.append(_ranking(results, tables, metric, max_points, align, names))
-    return _view("comparison", body)
+    return str(_view("comparison", body))
 
 
-def _matrix(results: Mapping[str, AnalysisResult], names: Mapping[str, str]) -> str:
+def _matrix(results: Mapping[str, AnalysisResult], names: Mapping[str, str]) -> Markup:
     worst: dict[str, dict[str, tuple[Severity, int]]] = {}
     for run, result in results.items():
         cells: dict[str, tuple[Severity, int]] = {}
@@ -396,33 +425,41 @@ def _matrix(results: Mapping[str, AnalysisResult], names: Mapping[str, str]) -> 
         worst[run] = cells
     order = [c.value for c in ProblemCode]
     codes = sorted({c for cells in worst.values() for c in cells}, key=order.index)
-    out = ["<h4>Problems by run</h4>"]
+    out = [Markup("<h4>Problems by run</h4>")]
     if not codes:
-        out.append("<p>No run has a coded finding.</p>")
-    head = "".join(f"<th><code>{_e(c)}</code></th>" for c in codes)
-    out.append(f"<table><tr><th>run</th><th>status</th>{head}</tr>")
+        out.append(Markup("<p>No run has a coded finding.</p>"))
+    head = join(html("<th><code>{}</code></th>", c) for c in codes)
+    rows = []
     for run, result in results.items():
         status = result.status.value
-        label = _run_label(run, names.get(run))
-        row = [f"<td>{label}</td><td>{_badge(status, f'st-{status}')}</td>"]
+        row = [
+            html(
+                "<td>{}</td><td>{}</td>",
+                _run_label(run, names.get(run)),
+                _badge(status, f"st-{status}"),
+            )
+        ]
         for code in codes:
             if code not in worst[run]:
                 if status != "completed":  # not analysed: unknown, not absent
-                    row.append(f'<td class="df-empty" title="{_e(status)} analysis">?</td>')
+                    row.append(html('<td class="df-empty" title="{} analysis">?</td>', status))
                 else:
-                    row.append(f'<td class="df-empty">{_MISSING}</td>')
+                    row.append(html('<td class="df-empty">{}</td>', _MISSING))
                 continue
             severity, count = worst[run][code]
             # One problem, once per run: how many agents reported it is in the tooltip.
             tip = f"{names.get(run, run)}: {code}, worst {severity.value}"
             row.append(
-                f'<td class="df-cell df-{_e(severity.value)}" '
-                f'title="{_e(f"{tip} (reported by {count} finding(s))")}">'
-                f"{_e(severity.value)}</td>"
+                html(
+                    '<td class="df-cell df-{0}" title="{1} (reported by {2} finding(s))">{0}</td>',
+                    severity.value,
+                    tip,
+                    count,
+                )
             )
-        out.append(f"<tr>{''.join(row)}</tr>")
-    out.append("</table>")
-    return "".join(out)
+        rows.append(html("<tr>{}</tr>", join(row)))
+    out.append(html("<table><tr><th>run</th><th>status</th>{}</tr>{}</table>", head, join(rows)))
+    return join(out)
 
 
 def _flatten(mapping: Mapping[str, object], prefix: str = "") -> dict[str, object]:
@@ -446,14 +483,14 @@ def _param_text(value: object) -> str:
 
 def parameters_html(params: Mapping[str, Mapping[str, object]]) -> str:
     """The parameters that differ between runs (columns in ``params`` order), as a view."""
-    return _view("parameters", [_param_diff(params, params)])
+    return str(_view("parameters", [_param_diff(params, params)]))
 
 
 def _param_diff(
     runs_in_order: Mapping[str, object],
     params: Mapping[str, Mapping[str, object]],
     names: Mapping[str, str] | None = None,
-) -> str:
+) -> Markup:
     names = names or {}
     runs = list(runs_in_order)
     flat = {
@@ -461,21 +498,29 @@ def _param_diff(
     }
     keys = sorted({key for values in flat.values() for key in values})
     differing = [k for k in keys if len({flat[run].get(k, _MISSING) for run in runs}) > 1]
-    out = ["<h4>Parameters that differ</h4>"]
+    out = [Markup("<h4>Parameters that differ</h4>")]
     if not differing:
-        out.append(f"<p>All {len(runs)} run(s) share the same {len(keys)} parameter(s).</p>")
-        return "".join(out)
-    head = "".join(f"<th>{_run_label(run, names.get(run))}</th>" for run in runs)
-    out.append(f"<table><tr><th>parameter</th>{head}</tr>")
-    for key in differing:
-        cells = "".join(f"<td>{_e(flat[run].get(key, _MISSING))}</td>" for run in runs)
-        out.append(f"<tr><td><code>{_e(key)}</code></td>{cells}</tr>")
-    out.append("</table>")
+        out.append(
+            html("<p>All {} run(s) share the same {} parameter(s).</p>", len(runs), len(keys))
+        )
+        return join(out)
+    head = join(html("<th>{}</th>", _run_label(run, names.get(run))) for run in runs)
+    rows = [
+        html(
+            "<tr><td><code>{}</code></td>{}</tr>",
+            key,
+            join(html("<td>{}</td>", flat[run].get(key, _MISSING)) for run in runs),
+        )
+        for key in differing
+    ]
+    out.append(html("<table><tr><th>parameter</th>{}</tr>{}</table>", head, join(rows)))
     if len(differing) < len(keys):
         out.append(
-            f'<p class="df-meta">{len(keys) - len(differing)} shared parameter(s) hidden.</p>'
+            html(
+                '<p class="df-meta">{} shared parameter(s) hidden.</p>', len(keys) - len(differing)
+            )
         )
-    return "".join(out)
+    return join(out)
 
 
 def _higher_is_better(name: str) -> bool:
@@ -501,24 +546,26 @@ def _ranking(
     max_points: int,
     align: str = "step",
     names: Mapping[str, str] | None = None,
-) -> str:
+) -> Markup:
     names = names or {}
-    out = ["<h4>Ranking</h4>"]
+    out = [Markup("<h4>Ranking</h4>")]
     if not tables:
-        out.append(f"<p>Give the runs' metrics tables to rank them by {_e(metric)}.</p>")
-        return "".join(out)
+        out.append(html("<p>Give the runs' metrics tables to rank them by {}.</p>", metric))
+        return join(out)
     chosen, fallback = metric, False
     if not any(metric in t for t in tables.values()):
         if metric == "val_loss" and any("val_accuracy" in t for t in tables.values()):
             chosen, fallback = "val_accuracy", True
         else:
-            out.append(f"<p>No run logged <code>{_e(metric)}</code>: runs are not ranked.</p>")
-            return "".join(out)
+            out.append(html("<p>No run logged <code>{}</code>: runs are not ranked.</p>", metric))
+            return join(out)
     higher = _higher_is_better(chosen)
-    why = f"Ranked by the {'highest' if higher else 'lowest'} <code>{_e(chosen)}</code> of each run"
+    why = html(
+        "Ranked by the {} <code>{}</code> of each run", "highest" if higher else "lowest", chosen
+    )
     if fallback:
-        why += f" (no run logged <code>{_e(metric)}</code>)"
-    out.append(f"<p>{why}.</p>")
+        why += html(" (no run logged <code>{}</code>)", metric)
+    out.append(html("<p>{}.</p>", why))
     scored: list[tuple[str, tuple[float, int] | None]] = []
     for run in results:
         table = tables.get(run)
@@ -531,16 +578,28 @@ def _ranking(
         return 0, -best[0] if higher else best[0]
 
     ranked = sorted(scored, key=key)  # stable: ties keep the given order
-    out.append(f"<table><tr><th>#</th><th>run</th><th>best {_e(chosen)}</th><th>at step</th></tr>")
+    rows = []
     for rank, (run, best) in enumerate(ranked, start=1):
         value = _MISSING if best is None else f"{best[0]:.4g}"
         step = _MISSING if best is None else f"{best[1]:,}"
         position = str(rank) if best is not None else _MISSING
-        out.append(
-            f'<tr><td class="df-num">{_e(position)}</td><td>{_run_label(run, names.get(run))}</td>'
-            f'<td class="df-num">{_e(value)}</td><td class="df-num">{_e(step)}</td></tr>'
+        rows.append(
+            html(
+                '<tr><td class="df-num">{}</td><td>{}</td><td class="df-num">{}</td>'
+                '<td class="df-num">{}</td></tr>',
+                position,
+                _run_label(run, names.get(run)),
+                value,
+                step,
+            )
         )
-    out.append("</table>")
+    out.append(
+        html(
+            "<table><tr><th>#</th><th>run</th><th>best {}</th><th>at step</th></tr>{}</table>",
+            chosen,
+            join(rows),
+        )
+    )
     series = []
     for run in results:
         table = tables.get(run)
@@ -554,4 +613,4 @@ def _ranking(
         out.append(
             line_chart(series, title=f"{chosen} by run", max_points=max_points, x_label=align)
         )
-    return "".join(out)
+    return join(out)

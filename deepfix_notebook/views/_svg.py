@@ -2,7 +2,8 @@
 
 Curves are downsampled by min/max bucketing (`minmax_downsample`), so a chart of a run of any
 length stays a few tens of kilobytes; NaN/Inf values are drawn as red marks, never dropped.
-Every string put into the SVG is escaped with `html.escape`.
+Every string put into the SVG is escaped (`_markup.escape`); the rest of the markup is numbers
+and constants, so `line_chart` returns it as `Markup`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import numpy.typing as npt
 
+from deepfix_notebook.views._markup import Markup, escape, html, join
 from deepfix_notebook.views._theme import BAD_COLOUR, SERIES_COLOURS, SEVERITY_COLOURS
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,8 +31,8 @@ _LABEL_ROW_HEIGHT = 12
 _MARK_GAP = 10.0  # px: non-finite marks closer than this are one mark with a count
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+def _e(value: object) -> Markup:
+    return escape(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,7 @@ def line_chart(
     bands: Sequence[Band] = (),
     max_points: int = 400,
     x_label: str = "step",
-) -> str:
+) -> Markup:
     """A ``<figure>`` holding an SVG line chart of ``series`` and an HTML legend.
 
     Each series is downsampled to ``max_points``; non-finite values are red marks at the top
@@ -210,22 +211,27 @@ def line_chart(
     xscale = _Scale(x_low, x_high, plot_left, plot_width)
     yscale = _y_scale([ys[d.keep] for _, _, ys, d in prepared])
 
-    out = [
-        f'<figure><svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{_e(title)}" '
-        'font-size="11" font-family="sans-serif">',
-        f"<title>{_e(title)}</title>",
-        f'<text x="{plot_left}" y="14" font-weight="600" fill="currentColor">{_e(title)}</text>',
+    out: list[str] = [
+        html(
+            '<figure><svg viewBox="0 0 {0} {1}" role="img" aria-label="{2}" font-size="11" '
+            'font-family="sans-serif"><title>{2}</title>'
+            '<text x="{3}" y="14" font-weight="600" fill="currentColor">{2}</text>',
+            WIDTH,
+            HEIGHT,
+            title,
+            plot_left,
+        )
     ]
     out.append(_bands(bands, xscale, x_low, x_high))
     out.append(_axes(xscale, yscale, x_low, x_high, x_label))
-    legend = []
+    legend: list[str] = []
     for index, (label, xs, ys, down) in enumerate(prepared):
         colour_index = index % len(SERIES_COLOURS)
         colour = SERIES_COLOURS[colour_index]
         px = xscale(xs[down.keep])
         py = yscale(ys[down.keep])
         out.append(
-            f'<g fill="none" stroke="{colour}" stroke-width="1.5"><title>{_e(label)}</title>'
+            html('<g fill="none" stroke="{}" stroke-width="1.5"><title>{}</title>', colour, label)
         )
         start = 0
         cuts = [*(np.flatnonzero(down.breaks) + 1).tolist(), int(down.keep.size)]
@@ -236,7 +242,9 @@ def line_chart(
                 out.append(f'<polyline points="{_points(px[start:stop], py[start:stop])}"/>')
             start = stop
         out.append("</g>")
-        legend.append(f'<span class="df-key"><i class="df-c{colour_index}"></i>{_e(label)}</span>')
+        legend.append(
+            html('<span class="df-key"><i class="df-c{}"></i>{}</span>', colour_index, label)
+        )
         if down.bad.size:
             out.append(_marks(label, xs, ys, down.bad, xscale, plot_top, plot_bottom))
     if any(d.bad.size for _, _, _, d in prepared):
@@ -245,7 +253,8 @@ def line_chart(
     if yscale.log:
         legend.append('<span class="df-key">log scale</span>')
     out.append(f"<figcaption>{''.join(legend)}</figcaption></figure>")
-    return "".join(out)
+    # Text went through `html`/`_e` above; the rest is coordinates and constants.
+    return Markup("".join(out))
 
 
 def nonfinite_stretches(
@@ -277,14 +286,15 @@ def _marks(
     xscale: _Scale,
     top: float,
     bottom: float,
-) -> str:
+) -> Markup:
     pixel = xscale.length / max(abs(xscale.high - xscale.low), 1e-300)
     stretches = nonfinite_stretches(xs, ys, _MARK_GAP / pixel)
     total = sum(count for _, _, count, _ in stretches)
     title = f"{label}: {total:,} non-finite value(s), the first at {_fmt_x(float(stretches[0][0]))}"
     out = [
-        f'<g stroke="{BAD_COLOUR}" fill="{BAD_COLOUR}" class="df-nonfinite">'
-        f"<title>{_e(title)}</title>"
+        html(
+            '<g stroke="{0}" fill="{0}" class="df-nonfinite"><title>{1}</title>', BAD_COLOUR, title
+        )
     ]
     for first, last, count, negative in stretches:
         x0, x1 = xscale.one(first), xscale.one(last)
@@ -295,29 +305,45 @@ def _marks(
             else f"steps {_fmt_x(first)}\u2013{_fmt_x(last)}"
         )
         out.append(
-            f"<g><title>{_e(f'{label}: {count:,} non-finite value(s), {steps}')}</title>"
-            f'<path stroke-width="1.5" fill="none" d="M{x0 - 3:.1f} {cy - 3:.1f}l6 6m0-6l-6 6"/>'
+            html(
+                '<g><title>{}</title><path stroke-width="1.5" fill="none" '
+                'd="M{:.1f} {:.1f}l6 6m0-6l-6 6"/>',
+                f"{label}: {count:,} non-finite value(s), {steps}",
+                x0 - 3,
+                cy - 3,
+            )
         )
         if x1 - x0 > 4:
             out.append(
-                f'<line x1="{x0 + 3:.1f}" y1="{cy:.1f}" x2="{x1:.1f}" y2="{cy:.1f}" '
-                'stroke-width="2"/>'
+                html(
+                    '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke-width="2"/>',
+                    x0 + 3,
+                    cy,
+                    x1,
+                    cy,
+                )
             )
         if count > 1:
             out.append(
-                f'<text x="{max(x1, x0 + 3) + 3:.1f}" y="{cy + 3.5:.1f}" stroke="none" '
-                f'font-size="9" font-weight="600" class="df-halo">\u00d7{count:,}</text>'
+                html(
+                    '<text x="{:.1f}" y="{:.1f}" stroke="none" font-size="9" font-weight="600" '
+                    'class="df-halo">\u00d7{:,}</text>',
+                    max(x1, x0 + 3) + 3,
+                    cy + 3.5,
+                    count,
+                )
             )
-        out.append("</g>")
-    out.append("</g>")
-    return "".join(out)
+        out.append(Markup("</g>"))
+    out.append(Markup("</g>"))
+    return join(out)
 
 
-def _bands(bands: Sequence[Band], xscale: _Scale, x_low: float, x_high: float) -> str:
+def _bands(bands: Sequence[Band], xscale: _Scale, x_low: float, x_high: float) -> Markup:
     """Each finding's segment shaded, an onset line at its first step, and the labels at the
     onsets, each in the first row where it overlaps no other (one with no room is left out: the
     band's tooltip still names it)."""
-    shades, labels = [], []
+    shades: list[Markup] = []
+    labels: list[Markup] = []
     rows: list[list[tuple[float, float]]] = [[] for _ in range(_LABEL_ROWS)]
     right = WIDTH - _RIGHT
     for band in sorted(bands[:_MAX_BANDS], key=lambda b: (b.first, b.last)):
@@ -326,14 +352,23 @@ def _bands(bands: Sequence[Band], xscale: _Scale, x_low: float, x_high: float) -
             continue
         x0, x1 = xscale.one(first), xscale.one(last)
         colour = SEVERITY_COLOURS.get(band.severity, SEVERITY_COLOURS["medium"])
-        title = _e(band.title or band.label)
         shades.append(
-            f'<rect x="{x0:.1f}" y="{_TOP}" width="{max(x1 - x0, 1.5):.1f}" '
-            f'height="{HEIGHT - _TOP - _BOTTOM}" fill="{colour}" fill-opacity="0.13">'
-            f"<title>{title}</title></rect>"
-            f'<path d="M{x0:.1f} {_TOP}V{HEIGHT - _BOTTOM}M{x0 - 4:.1f} {_TOP - 5}h8l-4 5z" '
-            f'stroke="{colour}" fill="{colour}" stroke-width="1.5" stroke-dasharray="3 2">'
-            f"<title>onset: {title}</title></path>"
+            html(
+                '<rect x="{x0:.1f}" y="{top}" width="{width:.1f}" height="{height}" '
+                'fill="{colour}" fill-opacity="0.13"><title>{title}</title></rect>'
+                '<path d="M{x0:.1f} {top}V{bottom}M{left:.1f} {above}h8l-4 5z" stroke="{colour}" '
+                'fill="{colour}" stroke-width="1.5" stroke-dasharray="3 2">'
+                "<title>onset: {title}</title></path>",
+                x0=x0,
+                top=_TOP,
+                width=max(x1 - x0, 1.5),
+                height=HEIGHT - _TOP - _BOTTOM,
+                colour=colour,
+                title=band.title or band.label,
+                bottom=HEIGHT - _BOTTOM,
+                left=x0 - 4,
+                above=_TOP - 5,
+            )
         )
         width = len(band.label) * 6.2 + 4
         x = max(_LEFT + 2, min(x0 + 3, right - width))
@@ -347,11 +382,16 @@ def _bands(bands: Sequence[Band], xscale: _Scale, x_low: float, x_high: float) -
         labels.append(
             # The text in the page's colour (legible in either theme, whatever the OS
             # prefers); the severity is the onset marker's and the band's colour.
-            f'<text x="{x:.1f}" y="{_TOP + 10 + _LABEL_ROW_HEIGHT * row}" fill="currentColor" '
-            f'font-size="10" font-weight="600" class="df-halo"><title>{title}</title>'
-            f"{_e(band.label)}</text>"
+            html(
+                '<text x="{:.1f}" y="{}" fill="currentColor" font-size="10" font-weight="600" '
+                'class="df-halo"><title>{}</title>{}</text>',
+                x,
+                _TOP + 10 + _LABEL_ROW_HEIGHT * row,
+                band.title or band.label,
+                band.label,
+            )
         )
-    return "".join(shades) + "".join(labels)
+    return join(shades) + join(labels)
 
 
 def log_ticks(low: float, high: float, count: int = 6) -> list[float]:

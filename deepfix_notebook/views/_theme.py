@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from deepfix_notebook.views._markup import Markup, html
+
 ROOT_CLASS: Final = "deepfix-view"
 
 SEVERITY_COLOURS: Final[dict[str, str]] = {
@@ -131,6 +133,6 @@ STYLESHEET: Final = _rules()
 """The stylesheet, without the ``<style>`` tags; every selector starts with ``.deepfix-view``."""
 
 
-def style_element() -> str:
+def style_element() -> Markup:
     """The ``<style>`` element every view starts with."""
-    return f"<style>{STYLESHEET}</style>"
+    return html("<style>{}</style>", Markup(STYLESHEET))

@@ -16,6 +16,7 @@ import {
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 
 import { COMMAND_ID, COMMAND_LABEL, analyzeCode, magicsLoaded, runArgument } from './command';
+import { ANALYZE_EVENT } from './renderer';
 
 const PALETTE_CATEGORY = 'DeepFix';
 
@@ -110,6 +111,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: COMMAND_ID, category: PALETTE_CATEGORY });
+
+    // The runs table's Analyze (`%deepfix runs`): the analysis in a new cell below the table's.
+    document.addEventListener(ANALYZE_EVENT, event => {
+      const target = event.target as Node;
+      const panel = tracker.find(p => p.node.contains(target));
+      const runId = (event as CustomEvent<{ runId?: unknown }>).detail?.runId;
+      const parsed = typeof runId === 'string' ? runArgument(runId) : null;
+      if (!panel || !parsed?.ok) {
+        return;
+      }
+      event.preventDefault();
+      const notebook = panel.content;
+      notebook.activeCellIndex = notebook.widgets.findIndex(cell => cell.node.contains(target));
+      analyzeInNotebook(panel, parsed.value, dialogs).catch(error =>
+        showErrorMessage('DeepFix: Analyze run', String(error))
+      );
+    });
   }
 };
 

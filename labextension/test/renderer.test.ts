@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
 import extension, { RANK, rendererFactory } from '../src/mime';
-import { MIME_ANALYSIS, MIME_COMPARISON, MIME_KNOWLEDGE } from '../src/views';
-import { DeepFixRenderer, RENDERER_CLASS } from '../src/renderer';
-import { analysisPayload, knowledgePayload } from '../../widgets/test/fixtures';
+import {
+  MIME_ANALYSIS,
+  MIME_COMPARISON,
+  MIME_KNOWLEDGE,
+  MIME_RUNS,
+  MIME_SWEEP
+} from '../src/views';
+import { ANALYZE_EVENT, DeepFixRenderer, RENDERER_CLASS } from '../src/renderer';
+import { analysisPayload, knowledgePayload, runsPayload } from '../../widgets/test/fixtures';
 
 function model(data: Record<string, unknown>): any {
   return { data, metadata: {}, trusted: false, setData: () => undefined };
@@ -11,7 +17,13 @@ function model(data: Record<string, unknown>): any {
 
 describe('the mime extension', () => {
   it('claims the three DeepFix types, is safe, and ranks before ipywidgets and HTML', () => {
-    expect(rendererFactory.mimeTypes).toEqual([MIME_ANALYSIS, MIME_COMPARISON, MIME_KNOWLEDGE]);
+    expect(rendererFactory.mimeTypes).toEqual([
+      MIME_ANALYSIS,
+      MIME_COMPARISON,
+      MIME_KNOWLEDGE,
+      MIME_SWEEP,
+      MIME_RUNS
+    ]);
     expect(rendererFactory.safe).toBe(true);
     expect(extension.rank).toBe(RANK);
     expect(rendererFactory.defaultRank).toBe(RANK);
@@ -53,5 +65,24 @@ describe('DeepFixRenderer', () => {
         'Its text version follows.'
     );
     expect(failure.querySelector('pre')!.textContent).toBe('Knowledge for <q>');
+  });
+
+  it("asks the plugin to analyse a run from the runs table's Analyze", async () => {
+    const renderer = new DeepFixRenderer(MIME_RUNS);
+    await renderer.renderModel(model({ [MIME_RUNS]: runsPayload() }));
+    document.body.appendChild(renderer.node);
+    const asked: unknown[] = [];
+    const listener = (event: Event): void => {
+      asked.push((event as CustomEvent).detail.runId);
+      event.preventDefault(); // handled: nothing copied
+    };
+    document.addEventListener(ANALYZE_EVENT, listener);
+    try {
+      renderer.node.querySelector<HTMLButtonElement>('.jp-DeepFix-analyze')!.click();
+    } finally {
+      document.removeEventListener(ANALYZE_EVENT, listener);
+      renderer.node.remove();
+    }
+    expect(asked).toEqual(['a'.repeat(32)]);
   });
 });

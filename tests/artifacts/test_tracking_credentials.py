@@ -37,9 +37,27 @@ def test_wrong_credentials_are_never_quoted(mlflow_server: str, run_data: dict[s
         with pytest.raises(ArtifactError) as raised:
             load_mlflow_run(run_id, uri)
     error = raised.value
-    assert error.code is ErrorCode.MLFLOW_CONNECTION_ERROR
+    assert error.code is ErrorCode.VALIDATION_ERROR  # permanent: retrying sends the same ones
+    assert error.details["status"] == 401 and error.details["side"] == "mlflow"
+    assert "MLFLOW_TRACKING_PASSWORD" in error.message
     assert proxy.seen and not any(authorized for _, _, authorized in proxy.seen)
     shown = str(error.to_response().model_dump())
     assert ENCODED not in shown and PASSWORD not in shown
     assert f"{USER}:***@127.0.0.1:{proxy.port}" in error.message
     assert "Name or service not known" not in error.message
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_on_mlflow_calls_are_permanent(
+    mlflow_server: str, run_data: dict[str, Any], status: int
+) -> None:
+    """The health route open (as with MLflow's own auth), the REST calls refused."""
+    run_id = log_run(**run_data, tracking_uri=mlflow_server, experiment="credentials")
+    with auth_proxy(mlflow_server, USER, PASSWORD, refusal=status, open_paths=("/health",)) as p:
+        with pytest.raises(ArtifactError) as raised:
+            load_mlflow_run(run_id, p.url(USER, "wrong"))
+        assert any(path.startswith("/api/2.0/mlflow/") for _, path, _ in p.seen)
+    error = raised.value
+    assert error.code is ErrorCode.VALIDATION_ERROR
+    assert error.details["status"] == status and error.field == "mlflow_tracking_uri"
+    assert "refused the credentials" in error.message and "wrong" not in error.message

@@ -376,3 +376,38 @@ def test_export_works_offline(
     _shot(page, shots, "export-offline")
     assert blocked == []
     _no_errors(browser_page)
+
+
+def _headings_shown(page: Any, tag: str = "h2") -> list[str]:
+    """The ``tag`` headings' texts a person sees: Bokeh keeps every tab laid out, hiding the
+    inactive ones through an ancestor's opacity and visibility."""
+    visible = "e.checkVisibility({visibilityProperty: true, opacityProperty: true})"
+    shown: list[str] = page.locator(tag).evaluate_all(
+        f"els => els.filter(e => {visible}).map(e => e.textContent)"
+    )
+    return shown
+
+
+def test_export_row_click_opens_the_run(store: Seeded, tmp_path: Path, browser_page: Any) -> None:
+    from deepfix_notebook.cli import main
+
+    target = tmp_path / "report.html"
+    assert main(["report", "--tracking-uri", store.uri, "--export", str(target)]) == 0
+    page = browser_page.page
+    page.goto(target.as_uri())
+    page.wait_for_selector(".tabulator-row", timeout=UI_TIMEOUT_MS)
+    active = page.locator(".bk-tab.bk-active")
+    for name in ("diverging", "overfitting", "diverging"):  # the same row again, too
+        _tab(page, "Overview").click()
+        _run_cell(page, name).click()
+        expect(active.filter(has_text=re.compile("^Runs$"))).to_have_count(1)
+        expect(active.filter(has_text=re.compile(f"^{name}$"))).to_have_count(1)
+        deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+        while _headings_shown(page) != [name] and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert _headings_shown(page) == [name]  # that run's page, and only it
+        assert _headings_shown(page, "h3") == [f"DeepFix analysis of {name}"]
+    curves = page.locator(".deepfix-curves .js-plotly-plot >> visible=true")
+    curves.locator(".main-svg").first.wait_for(timeout=UI_TIMEOUT_MS)
+    browser_page.screenshot("report-export-row-opens-run.png")
+    _no_errors(browser_page)

@@ -59,7 +59,7 @@ def test_the_client_falls_back_at_once_naming_mlflow(deepfix_url: str, refused_u
 
 
 @pytest.mark.usefixtures("restore_backend")
-def test_connect_falls_back_instead_of_reading_the_run_here(
+def test_connect_falls_back_to_the_embedded_engine_which_cannot_read_it_either(
     deepfix_url: str, refused_uri: str
 ) -> None:
     dfx.connect(deepfix_url, tracking_uri=refused_uri, offline="fallback")
@@ -68,6 +68,9 @@ def test_connect_falls_back_instead_of_reading_the_run_here(
         result = dfx.analyze(RUN_ID)
     assert time.monotonic() - start < PROMPT_S
     assert result.status is AnalysisStatus.FAILED and result.run_id == RUN_ID
+    # fallback asked the embedded engine too, which cannot reach that MLflow either
+    assert "could not read the run here either" in result.warnings[1]
+    assert "could not reach MLflow" in result.summary and "once MLflow is back" in result.summary
 
     dfx.connect(deepfix_url, tracking_uri=refused_uri, offline="strict")
     with pytest.raises(DeepFixError) as raised:  # the server's answer, not a local read

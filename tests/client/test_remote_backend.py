@@ -12,7 +12,7 @@ import httpx
 import pytest
 from client_helpers import FakeClock, FakeJobs, Script, envelope
 
-from deepfix_notebook.backends import AnalysisBackend, JobNotFound
+from deepfix_notebook.backends import AnalysisBackend, JobNotFound, fallback_notice
 from deepfix_notebook.backends._remote import (
     LOCAL_BACKEND_NAME,
     RemoteBackend,
@@ -189,43 +189,95 @@ def test_strict_raises_the_connection_error(refused_uri: str, clock: FakeClock) 
         backend.health()
 
 
-def test_fallback_warns_and_goes_on_without_analysis(refused_uri: str, clock: FakeClock) -> None:
-    backend = refused_backend(refused_uri, clock, "fallback")
-    with pytest.warns(ServerUnreachableWarning, match="unreachable") as caught:
-        result = backend.analyze(RUN)
-    assert caught[0].filename == __file__  # points at the caller
-    assert result.status is AnalysisStatus.FAILED
-    assert result.agent_results == []
-    assert result.run_id == RUN
+def test_fallback_analyses_with_the_embedded_engine_and_says_so(
+    refused_uri: str, clock: FakeClock, local_run: tuple[str, str]
+) -> None:
+    uri, run_id = local_run
+    backend = refused_backend(refused_uri, clock, "fallback", tracking_uri=uri)
+    try:
+        with pytest.warns(ServerUnreachableWarning, match="embedded engine") as caught:
+            result = backend.analyze(run_id)
+        assert caught[0].filename == __file__  # points at the caller
+        assert result.status in (AnalysisStatus.COMPLETED, AnalysisStatus.PARTIAL)
+        assert result.agent_results and result.run_id == run_id
+        assert result.backend == LOCAL_BACKEND_NAME
+        notice = fallback_notice(result)
+        assert notice is not None and notice.startswith(f"Server {refused_uri} unreachable; ")
+        assert "analysed by the embedded engine in this process" in notice
+        assert notice == result.warnings[0]
+        assert "Connection refused" in result.warnings[1]  # the reason, next
+
+        with pytest.warns(ServerUnreachableWarning):
+            request_id = backend.submit(run_id)
+        submitted = backend.result(request_id, timeout=60)
+        assert submitted.run_id == run_id and fallback_notice(submitted) is not None
+        assert backend.status(request_id).status in (JobState.COMPLETED, JobState.PARTIAL)
+    finally:
+        backend.close()
+
+
+def test_fallback_without_a_readable_run_fails_saying_what_and_what_to_do(
+    refused_uri: str, clock: FakeClock, local_run: tuple[str, str]
+) -> None:
+    uri, _ = local_run
+    backend = refused_backend(refused_uri, clock, "fallback", tracking_uri=uri)
+    try:
+        with pytest.warns(ServerUnreachableWarning, match="unreachable"):
+            result = backend.analyze(RUN)  # not in the local store either
+        assert result.status is AnalysisStatus.FAILED and result.agent_results == []
+        assert result.run_id == RUN and fallback_notice(result) is None
+        assert result.backend == f"{refused_uri} (unreachable)"
+        assert refused_uri in result.warnings[0] and "Connection" in result.warnings[0]
+        assert "could not read the run here either" in result.warnings[1]
+        assert RUN in result.warnings[1]  # the embedded engine's own error, naming the run
+        assert "once the server is back" in result.summary and "--tracking-uri" in result.summary
+
+        with pytest.warns(ServerUnreachableWarning):
+            request_id = backend.submit(RUN)
+        assert backend.result(request_id, timeout=60).status is AnalysisStatus.FAILED
+        assert backend.status(request_id).status is JobState.FAILED
+    finally:
+        backend.close()
+
+
+def test_fallback_without_the_engine_goes_on_without_analysis(
+    refused_uri: str, clock: FakeClock, local_run: tuple[str, str]
+) -> None:
+    """What a training loop asks for (CONTRACT.md §5): warn, and a failed result at once, even
+    for a run this process could read."""
+    uri, run_id = local_run
+    client = DeepFixClient(refused_uri, sleep=clock.sleep, clock=clock, retry=RetryPolicy(jitter=0))
+    backend = RemoteBackend(refused_uri, tracking_uri=uri, client=client, fallback_engine=False)
+    with pytest.warns(ServerUnreachableWarning, match="Continuing without analysis") as caught:
+        result = backend.analyze(run_id)
+    assert caught[0].filename == __file__
+    assert result.status is AnalysisStatus.FAILED and result.agent_results == []
     assert result.backend == f"{refused_uri} (unreachable)"
-    assert refused_uri in result.warnings[0] and "Connection" in result.warnings[0]
     assert "connect('local')" in result.summary
-
-
-def test_fallback_submit_gives_a_failed_job(refused_uri: str, clock: FakeClock) -> None:
-    backend = refused_backend(refused_uri, clock, "fallback")
     with pytest.warns(ServerUnreachableWarning):
-        request_id = backend.submit(RUN)
-    status = backend.status(request_id)
-    assert status.status is JobState.FAILED and status.error
+        request_id = backend.submit(run_id)
+    assert backend.status(request_id).status is JobState.FAILED
     assert backend.result(request_id).status is AnalysisStatus.FAILED
 
 
 def test_fallback_knowledge_and_health(refused_uri: str, clock: FakeClock) -> None:
     backend = refused_backend(refused_uri, clock, "fallback")
-    with pytest.warns(ServerUnreachableWarning):
-        query = KnowledgeQuery(query="lr", query_type=QueryType.DIAGNOSTIC)
-        response = backend.query_knowledge(query)
-    assert response.results == [] and response.query == "lr"
-    health = backend.health()
-    assert health.status == "down" and refused_uri in health.engine
+    try:
+        with pytest.warns(ServerUnreachableWarning, match="embedded knowledge base"):
+            query = KnowledgeQuery(query="validation loss rises", query_type=QueryType.DIAGNOSTIC)
+            response = backend.query_knowledge(query)
+        assert response.results and response.query == "validation loss rises"
+        health = backend.health()
+        assert health.status == "degraded" and refused_uri in health.engine
+    finally:
+        backend.close()
 
 
 def test_fallback_also_covers_server_errors_after_retries(clock: FakeClock) -> None:
     backend = backend_for(Script(envelope(503, "MLFLOW_CONNECTION_ERROR")), clock)
     with pytest.warns(ServerUnreachableWarning, match="MLFLOW_CONNECTION_ERROR"):
-        result = backend.analyze(RUN)
-    assert result.status is AnalysisStatus.FAILED
+        result = backend.analyze(RUN)  # nor can this process reach http://mlflow.test
+    assert result.status is AnalysisStatus.FAILED and "MLflow" in result.summary
     assert clock.sleeps == [1.0, 2.0, 4.0]
 
 
@@ -266,6 +318,6 @@ def test_local_analyses_the_local_run_instead(
             )
         assert knowledge.results
         health = backend.health()
-        assert health.status == "degraded" and "server unreachable" in health.engine
+        assert health.status == "degraded" and refused_uri in health.engine
     finally:
         backend.close()

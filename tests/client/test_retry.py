@@ -216,6 +216,20 @@ def test_the_retry_budget_bounds_the_time_slept_for_one_request(clock: FakeClock
     assert later.sleeps == [1.0, 2.0, 4.0, 8.0]  # 15 s; 10 more would pass the budget
 
 
+def test_the_retry_budget_counts_slow_attempts_too(clock: FakeClock) -> None:
+    """A hung upstream makes each attempt slow: 6 s per attempt + 2 s waits end within 15 s."""
+
+    def slow_503(request: httpx.Request) -> httpx.Response:
+        clock.now += 6.0
+        return envelope(503, "MLFLOW_CONNECTION_ERROR", headers={"Retry-After": "2"})
+
+    script = Script(slow_503)
+    with client_for(script, clock) as client, pytest.raises(DeepFixError):
+        client.analyze(*RUN)
+    assert len(script.requests) == 2  # 6 + 2 + 6 = 14 s; another 2 + 6 would pass 15 s
+    assert clock.now <= 15.0
+
+
 def test_retry_after_beyond_the_cap_is_raised_not_waited_for(clock: FakeClock) -> None:
     script = Script(envelope(503, "MLFLOW_CONNECTION_ERROR", headers={"Retry-After": "3600"}))
     with client_for(script, clock) as client, pytest.raises(DeepFixError) as raised:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ def test_analyze_finds_runs_where_mlflow_put_them(
     with capture_output() as cap:
         ip.run_line_magic("deepfix", f"analyze {ids[1]}")  # not in any store searched
     html = "".join(d.get("text/html", "") for d in rich(cap.outputs))
-    assert "RUN_NOT_FOUND" in html and f"{here} (MLflow&#x27;s default store" in html
+    assert "RUN_NOT_FOUND" in html and f"{here} (MLflow&#39;s default store" in html
     assert f"%deepfix analyze {ids[1]} --tracking-uri URI" in html
     assert not deepfix_env.exists()
 
@@ -283,24 +284,35 @@ def test_cell_magic_failure_keeps_what_was_logged(ip: Any) -> None:
     assert [r.status for r in list_runs(experiment="cells-failed")] == ["FAILED"]
 
 
+@pytest.mark.parametrize("mode", ["local", "fallback"])
 def test_connect_to_a_server_that_is_down_follows_the_offline_mode(
-    ip: Any, refused_uri: str
+    ip: Any, refused_uri: str, mode: str
 ) -> None:
     try:
         with capture_output() as cap:
-            ip.run_line_magic("deepfix", f"connect {refused_uri} --offline local")
+            ip.run_line_magic("deepfix", f"connect {refused_uri} --offline {mode}")
         html = "".join(d.get("text/html", "") for d in rich(cap.outputs))
-        assert "is not reachable" in html and "<code>local</code>" in html
+        assert "is not reachable" in html and f"<code>{mode}</code>" in html
+        assert "embedded engine analyses the runs it can read" in html
         from deepfix_notebook.artifacts import load_directory, log_run
 
         bundle = load_directory(EXAMPLES / "overfitting")
         assert bundle.metrics is not None
         run_id = log_run(metrics=bundle.metrics, experiment="offline")
-        with capture_output(), pytest.warns(Warning, match="unreachable|not reachable"):
+        with capture_output() as cap, warnings.catch_warnings(record=True) as raw:
+            warnings.simplefilter("always")
             ip.run_line_magic("deepfix", f"analyze {run_id} --out offline_result")
+        assert raw == []  # said in the output, not as a raw warning with a source line
         result = ip.user_ns["offline_result"]
         assert result.run_id == run_id and result.status.value == "completed"
         assert "local" in (result.backend or "")
+        data = next(d for d in rich(cap.outputs) if MIME_ANALYSIS in d)
+        notice = f"Server {refused_uri} unreachable; analysed by the embedded engine"
+        assert data["text/html"].startswith("<p class='deepfix-notice'")
+        assert notice in data["text/html"].split("</p>")[0]
+        assert data["text/plain"].startswith(notice)
+        lines = [o.data["text/plain"] for o in cap.outputs if "deepfix-notice" in str(o.data)]
+        assert lines == [data["text/plain"]]  # the view says it once: no notice line of its own
     finally:
         with capture_output():
             ip.run_line_magic("deepfix", "connect local")
@@ -373,6 +385,6 @@ def test_analyze_takes_runs_as_the_notebook_holds_them(
         with capture_output() as cap:
             ip.run_line_magic("deepfix", f"analyze {line}")
         shown[line] = "".join(d.get("text/html", "") for d in rich(cap.outputs))
-    assert "2 runs are named &#x27;magic-run&#x27;" in shown["magic-run"]
+    assert "2 runs are named &#39;magic-run&#39;" in shown["magic-run"]
     assert all(run_id in shown["magic-run"] for run_id in ids)
     assert "type object is not a run: give an MLflow run id" in shown["$thing"]

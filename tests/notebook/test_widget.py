@@ -129,8 +129,10 @@ def test_runs_widget_analyze_button_runs_the_analysis(tmp_path: Path) -> None:
     run_id = log_run(metrics=bundle.metrics, tracking_uri=uri, experiment="w", run_name="<i>r</i>")
     analysed: list[str] = []
     widget = RunsWidget(list_runs(uri, experiment="w"), analysed.append)
-    widget.buttons[run_id].click()
+    # What the Analyze button of the front end (widgets/src/runs.ts) sends.
+    widget._handle_custom_msg({"event": "analyze", "run_id": run_id}, [])
     assert analysed == [run_id]
-    bundle_ = widget._repr_mimebundle_()
+    bundle_, _ = widget._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle_
+    assert bundle_["application/vnd.deepfix.runs+json"]["runs"][0]["run_name"] == "<i>r</i>"
     assert "&lt;i&gt;r&lt;/i&gt;" in bundle_["text/html"]

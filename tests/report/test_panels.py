@@ -1,7 +1,8 @@
-"""The report's pure components (`deepfix_notebook.views.panels`), built from real results."""
+"""The report's pure components (`deepfix_notebook.report._panels`), built from real results."""
 
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from seeding import EXAMPLES, HOSTILE
 
 import deepfix_notebook as dfx
 from deepfix_notebook.artifacts import load_run, write_run
-from deepfix_notebook.views import panels
+from deepfix_notebook.report import _panels as panels
 from deepfix_notebook.views._html import parameters_html
 
 
@@ -108,7 +109,7 @@ def test_artifacts_explain_what_is_missing(tmp_path: Path) -> None:
     assert "cannot be read" in unreadable and "no DeepFix artifacts" in unreadable
     for missing in ("metrics.csv", "params.yaml", "metadata.yaml"):
         assert missing in unreadable
-    assert 'run_id="r1"' in unreadable  # the snippet to log them names the run
+    assert 'run_id="r1"' in unescape(unreadable)  # the snippet to log them names the run
 
     assert panels.artifacts_html("r2", load_run(EXAMPLES / "quickstart")) is None
 
@@ -133,6 +134,8 @@ def test_analysis_panel_has_findings_beside_annotated_curves(overfitting: Any) -
     assert "overfitting" in html and "Plan" in html and "Findings" in html
     without_curves = panels.analysis_panel(result, None)
     assert _plotly(without_curves) == [] and "Findings" in _html(without_curves)
+    named = _html(panels.analysis_panel(result, None, run_name=HOSTILE))
+    assert f'title="{result.run_id}">&lt;img' in named  # by its name, escaped; id on hover
 
 
 def test_comparison_panel_overlays_matrix_and_escaped_params(overfitting: Any) -> None:

@@ -20,7 +20,7 @@ from mlflow import MlflowClient
 from server_helpers import ASYNC, ENVELOPE_KEYS, StartServer, analyze_body, wait_for_status
 
 from deepfix_notebook.artifacts import log_run, write_run
-from deepfix_notebook.client import AnalysisError, DeepFixClient
+from deepfix_notebook.client import AnalysisError, DeepFixClient, ValidationError
 
 METRICS = "training_artifacts/metrics.csv"
 
@@ -151,6 +151,47 @@ def test_credentials_of_an_allowed_uri_are_used_and_never_logged(
     assert proxy.seen and all(authorized for _, _, authorized in proxy.seen)
     logged = "\n".join(str(record.__dict__) for record in caplog.records)
     assert "hunter2" not in logged and "hunter2" not in answer.text
+
+
+def test_wrong_credentials_of_an_allowed_uri_are_a_400_not_retried_and_never_echoed(
+    start_server: StartServer,
+    mlflow_server: str,
+    run_data: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    run_id = log_run(**run_data, tracking_uri=mlflow_server, experiment="server-credentials")
+    with auth_proxy(mlflow_server, "deepfix", "hunter2") as proxy:
+        uri = proxy.url("deepfix", "wrong-pw")
+        server = start_server(allowed_tracking_uris=[uri])
+        with server.client() as http:
+            answer = http.post("/api/v1/analyze", json=analyze_body(run_id, uri))
+            accepted = http.post(
+                "/api/v1/analyze", json=analyze_body(run_id, uri), headers=ASYNC
+            ).json()
+            wait_for_status(http, accepted["request_id"], {"failed"})
+            result = http.get(accepted["result_url"])
+        transport = CountingTransport()
+        with (
+            DeepFixClient(server.url, transport=transport, offline_mode="fallback") as client,
+            pytest.raises(ValidationError) as raised,
+        ):
+            client.analyze(run_id, uri)
+    assert answer.status_code == 400, answer.text
+    assert "Retry-After" not in answer.headers
+    envelope = answer.json()
+    assert set(envelope) == ENVELOPE_KEYS and envelope["error"] == "VALIDATION_ERROR"
+    assert envelope["details"]["status"] == 401 and envelope["details"]["side"] == "mlflow"
+    assert "DEEPFIX_ALLOWED_TRACKING_URIS" in envelope["message"]
+    assert "MLflow's login" in envelope["message"]
+    assert result.status_code == 400 and "Retry-After" not in result.headers
+    assert transport.sent == ["POST /api/v1/analyze"]  # once: credentials are not retried
+    assert raised.value.status_code == 400
+    assert proxy.seen and not any(authorized for _, _, authorized in proxy.seen)
+    logged = "\n".join(str(record.__dict__) for record in caplog.records)
+    shown = answer.text + result.text + str(raised.value)
+    assert "wrong-pw" not in logged and "wrong-pw" not in shown
+    assert "deepfix:***@" in envelope["message"]
 
 
 def test_a_run_id_that_is_a_path_is_never_read_as_a_directory(

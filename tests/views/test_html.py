@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, datetime
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from markupsafe import escape
 
 from deepfix_notebook.artifacts import MetricsTable, bundle_from_memory
 from deepfix_notebook.contract import (
@@ -205,8 +205,8 @@ def test_analysis_escapes_every_hostile_string(
     for raw in ("<img src=x", "<script>", "<b>&", 'onerror=alert(1)>"'):
         assert raw not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;b&gt;&amp;&quot;&#x27;" in html  # the class name, in evidence and action
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;&amp;&#34;&#39;" in html  # the class name, in evidence and action
     assert HOSTILE_METRIC in text and HOSTILE_RUN in text and HOSTILE_TEXT in text
     assert HOSTILE_LOSS in text  # drawn in the loss chart, as text
 
@@ -231,7 +231,7 @@ def test_partial_result_names_the_failed_agent(
     html = analysis_html(partial)
     assert_safe(html)
     assert "df-st-partial" in html
-    assert '<p class="df-error">Error: &lt;b&gt;&amp;&quot;&#x27;</p>' in html
+    assert '<p class="df-error">Error: &lt;b&gt;&amp;&#34;&#39;</p>' in html
     assert 'class="df-status-note df-status-partial" role="alert"' in html
     assert "Partial analysis" in html and "What to do" in html
     assert "No problems found" not in html
@@ -355,7 +355,7 @@ def test_knowledge_escapes_and_drops_unsafe_links() -> None:
     assert "&lt;img src=x" in html
     safe = item.model_copy(update={"metadata": {"url": 'https://example.org/?a="x"&b'}})
     html = knowledge_html(KnowledgeResponse(query="q", results=[safe]))
-    assert 'href="https://example.org/?a=&quot;x&quot;&amp;b"' in html
+    assert 'href="https://example.org/?a=&#34;x&#34;&amp;b"' in html
 
 
 def test_knowledge_without_results() -> None:
@@ -411,7 +411,7 @@ def test_comparison_matrix_params_ranking_overlay(
     assert 'class="df-cell df-high"' in html
     # Only differing parameters, flattened.
     assert "batch_size" in text and "learning_rate" in text and "optim.name" in text
-    assert HOSTILE_TEXT in text and "&lt;b&gt;&amp;&quot;&#x27;" in html
+    assert HOSTILE_TEXT in text and "&lt;b&gt;&amp;&#34;&#39;" in html
     # Ranking by the lowest val_loss: the healthy run is first.
     assert "Ranked by the lowest val_loss of each run." in text
     ranking = text[text.index("Ranked by") :]

@@ -11,6 +11,7 @@ export interface Model {
   get(name: 'mime' | 'payload' | 'text'): unknown;
   on(event: string, callback: () => void): void;
   off(event: string, callback: () => void): void;
+  send(content: unknown): void;
 }
 
 /**
@@ -34,7 +35,10 @@ export function render({ model, el }: { model: Model; el: HTMLElement }): () => 
   requestAnimationFrame(() => followHostScheme(el));
   const draw = (): void => {
     el.replaceChildren(
-      renderOrExplain(String(model.get('mime')), model.get('payload'), model.get('text'))
+      renderOrExplain(String(model.get('mime')), model.get('payload'), model.get('text'), {
+        // The runs table's Analyze: the kernel analyses the run and shows it below the table.
+        onAnalyze: runId => model.send({ event: 'analyze', run_id: runId })
+      })
     );
   };
   draw();

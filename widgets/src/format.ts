@@ -30,9 +30,13 @@ function stripZeros(text: string): string {
 }
 
 /** `1,234` for integers below 1e9, `%g` otherwise (the x axis, steps). */
+// One formatter for every step label: `toLocaleString` builds a new one per call, and a chart
+// formats one label per point.
+const STEP_FORMAT = new Intl.NumberFormat('en-US');
+
 export function formatStep(value: number): string {
   if (Number.isInteger(value) && Math.abs(value) < 1e9) {
-    return value.toLocaleString('en-US');
+    return STEP_FORMAT.format(value);
   }
   return formatValue(value);
 }

@@ -7,6 +7,9 @@
 export { renderAnalysis } from './analysis';
 export { renderComparison } from './comparison';
 export { renderKnowledge } from './knowledge';
+export { MIME_SWEEP, readSweepPayload, renderSweep } from './sweep';
+export { MIME_RUNS, readRunsPayload, renderRuns } from './runs';
+export type { RunsOptions, RunsPayload } from './runs';
 export { renderFailure, renderOrExplain, renderPayload } from './render';
 export {
   MIME_ANALYSIS,

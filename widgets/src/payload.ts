@@ -2,10 +2,27 @@
  * The JSON DeepFix puts in its notebook outputs, and a reader that checks it.
  *
  * Shapes follow `deepfix_notebook/notebook/_views.py` (the bundles), `views/_payload.py` (the
- * curves) and the contract models (`AnalysisResult`, `KnowledgeResponse`). The reader is strict
- * about structure (a wrong type is a `PayloadError` naming the path) and lenient about
- * vocabulary: an unknown severity, status or extra field from a newer DeepFix is shown as it is.
+ * curves) and the contract models, whose types are generated from their JSON schemas
+ * (`contract.gen.ts`, by `scripts/generate_contract_types.py`). The reader is strict about
+ * structure (a wrong type is a `PayloadError` naming the path) and lenient about vocabulary: an
+ * unknown severity, status or extra field from a newer DeepFix is shown as it is.
  */
+
+import type * as Contract from './contract.gen';
+
+export type {
+  AnalysisStatus,
+  ContractModel,
+  FaultTarget,
+  Priority,
+  ProblemCode,
+  Severity,
+  SweepAssociation,
+  SweepBest,
+  SweepBestRun,
+  SweepResult,
+  SweepRun
+} from './contract.gen';
 
 export const MIME_ANALYSIS = 'application/vnd.deepfix.analysis+json';
 export const MIME_COMPARISON = 'application/vnd.deepfix.comparison+json';
@@ -16,48 +33,33 @@ export type DeepFixMimeType = (typeof MIME_TYPES)[number];
 /** The payload version this renderer was written for (`PAYLOAD_VERSION` in `_views.py`). */
 export const PAYLOAD_VERSION = 1;
 
-export interface Finding {
-  description: string;
-  evidence: string;
-  severity: string;
-  confidence: number;
-  code: string | null;
-  metric: string | null;
-  step_range: [number, number] | null;
-  epoch_range: [number, number] | null;
-}
+/**
+ * A contract type as the reader returns it: every vocabulary (a union of words) open to any
+ * string, since a newer DeepFix may send a word this one does not know.
+ */
+export type Open<T> = T extends string
+  ? string
+  : T extends object
+    ? { [K in keyof T]: Open<T[K]> }
+    : T;
 
-export interface Recommendation {
-  action: string;
-  rationale: string;
-  priority: string;
-  confidence: number;
-  targets: string[];
-  knowledge_refs: string[];
-}
+export type Finding = Open<Contract.Finding>;
+export type Recommendation = Open<Contract.Recommendation>;
+export type Analysis = Open<Contract.Analysis>;
 
-export interface Analysis {
-  findings: Finding;
-  recommendations: Recommendation;
-}
-
-export interface AgentResult {
-  agent_name: string;
+/** The fields of an agent's result the views show. */
+export type AgentResult = Pick<Open<Contract.AgentResult>, 'agent_name' | 'error_message'> & {
   analysis: Analysis[];
-  error_message: string | null;
-}
+};
 
-export interface AnalysisResult {
-  request_id: string;
-  run_id: string;
-  status: string;
-  summary: string;
+/** An analysis as read: `timestamp` is null where an older payload has none. */
+export type AnalysisResult = Omit<Open<Contract.AnalysisResult>, 'agent_results' | 'timestamp'> & {
   agent_results: AgentResult[];
-  execution_time: number;
   timestamp: string | null;
-  warnings: string[];
-  backend: string | null;
-}
+};
+
+export type KnowledgeItem = Open<Contract.KnowledgeItem>;
+export type KnowledgeResponse = Open<Contract.KnowledgeResponse>;
 
 export interface Series {
   label: string;
@@ -89,20 +91,6 @@ export interface ComparisonPayload {
   curves: Map<string, Curves>;
   /** Run names by result key, for the runs whose name the kernel knows. */
   names: Map<string, string>;
-}
-
-export interface KnowledgeItem {
-  id: string;
-  content: string;
-  source: string;
-  confidence: number;
-  relevance_score: number;
-  metadata: Record<string, unknown>;
-}
-
-export interface KnowledgeResponse {
-  query: string;
-  results: KnowledgeItem[];
 }
 
 /** The payload does not have the shape DeepFix writes; `path` says where. */

@@ -12,9 +12,15 @@ import {
   readComparisonPayload,
   readKnowledgeResponse
 } from './payload';
+import { MIME_SWEEP, readSweepPayload, renderSweep } from './sweep';
+import { MIME_RUNS, RunsOptions, readRunsPayload, renderRuns } from './runs';
 
 /** The view of `data` for `mimeType`; throws `PayloadError` when the JSON is not DeepFix's. */
-export function renderPayload(mimeType: string, data: unknown): HTMLElement {
+export function renderPayload(
+  mimeType: string,
+  data: unknown,
+  runs: RunsOptions = {}
+): HTMLElement {
   switch (mimeType) {
     case MIME_ANALYSIS:
       return renderAnalysis(readAnalysisPayload(data));
@@ -22,6 +28,10 @@ export function renderPayload(mimeType: string, data: unknown): HTMLElement {
       return renderComparison(readComparisonPayload(data));
     case MIME_KNOWLEDGE:
       return renderKnowledge(readKnowledgeResponse(data));
+    case MIME_SWEEP:
+      return renderSweep(readSweepPayload(data));
+    case MIME_RUNS:
+      return renderRuns(readRunsPayload(data), runs);
     default:
       throw new Error(`Not a DeepFix mime type: ${mimeType}`);
   }
@@ -48,9 +58,14 @@ export function renderFailure(error: unknown, plain: unknown): HTMLElement {
 }
 
 /** The view of `data`, or the failure view: what a host shows, whatever it was given. */
-export function renderOrExplain(mimeType: string, data: unknown, plain?: unknown): HTMLElement {
+export function renderOrExplain(
+  mimeType: string,
+  data: unknown,
+  plain?: unknown,
+  runs: RunsOptions = {}
+): HTMLElement {
   try {
-    return renderPayload(mimeType, data);
+    return renderPayload(mimeType, data, runs);
   } catch (error) {
     console.warn('DeepFix: cannot render this output:', error);
     return renderFailure(error, plain);

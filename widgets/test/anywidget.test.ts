@@ -2,15 +2,20 @@ import { describe, expect, it } from 'vitest';
 
 import widget, { Model } from '../src/anywidget';
 import { MIME_ANALYSIS, MIME_KNOWLEDGE } from '../src/payload';
-import { analysisPayload, knowledgePayload } from './fixtures';
+import { MIME_RUNS } from '../src/runs';
+import { analysisPayload, knowledgePayload, runsPayload } from './fixtures';
 
 /** anywidget's model, as far as the view uses it. */
 function fakeModel(state: Record<string, unknown>): Model & {
   set(name: string, value: unknown): void;
   listeners: number;
+  sent: unknown[];
 } {
   const callbacks = new Map<string, Set<() => void>>();
+  const sent: unknown[] = [];
   return {
+    sent,
+    send: content => void sent.push(content),
     get: name => state[name],
     set(name, value) {
       state[name] = value;
@@ -52,5 +57,16 @@ describe('the anywidget front end', () => {
     widget.render({ model, el });
     expect(el.querySelector('.jp-DeepFix-error')!.textContent).toContain('analysis.result');
     expect(el.querySelector('pre')!.textContent).toBe('the text');
+  });
+
+  it("sends the runs table's Analyze to the kernel", () => {
+    const model = fakeModel({ mime: MIME_RUNS, payload: runsPayload(), text: 'runs' });
+    const el = document.createElement('div');
+    widget.render({ model, el });
+    const buttons = el.querySelectorAll<HTMLButtonElement>('.jp-DeepFix-analyze');
+    expect(buttons).toHaveLength(3);
+    buttons[1].click();
+    expect(model.sent).toEqual([{ event: 'analyze', run_id: 'b'.repeat(32) }]);
+    expect(el.querySelector('tr.jp-mod-active')!.getAttribute('data-run-id')).toBe('b'.repeat(32));
   });
 });

@@ -222,3 +222,44 @@ export function knowledgePayload(overrides: Json = {}): Json {
     ...overrides
   };
 }
+
+/** `%deepfix runs`' JSON as `RunsView.payload()` writes it: three runs, newest first. */
+export function runsPayload(): Record<string, unknown> {
+  const row = (id: string, name: string, extra: Record<string, unknown>) => ({
+    run_id: id.repeat(32),
+    run_name: name,
+    experiment: 'sweep',
+    status: 'FINISHED',
+    start: '2026-12-07T21:00:00+00:00',
+    start_text: '2026-12-07 21:00',
+    duration_s: 187,
+    duration_text: '3 min 07 s',
+    health: 'val_loss=0.25',
+    broken: false,
+    params: {},
+    ...extra
+  });
+  return {
+    version: 1,
+    key_params: ['learning_rate', 'optimizer'],
+    runs: [
+      row('a', 'baseline', { params: { learning_rate: '0.001', optimizer: 'adam' } }),
+      row('b', 'lr-high', {
+        status: 'RUNNING',
+        start: '2026-12-07T22:00:00+00:00',
+        start_text: '2026-12-07 22:00',
+        duration_s: null,
+        duration_text: 'running',
+        health: 'train_loss is nan',
+        broken: true,
+        params: { learning_rate: '1.0', optimizer: 'sgd' }
+      }),
+      row('c', 'lr-small', {
+        duration_s: 30,
+        duration_text: '30 s',
+        health: 'val_loss=0.5',
+        params: { learning_rate: '5e-5', optimizer: 'adam' }
+      })
+    ]
+  };
+}
