@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any, TextIO
-
-LONG_S = 5.0  # without a terminal, progress lines start (and recur) after this long
-TTY_EVERY_S = 0.1
 
 
 def add_sweep_command(commands: Any) -> None:
@@ -99,32 +95,30 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 class _Progress:
-    """``runs done/total`` on stderr: redrawn in place on a terminal; elsewhere a line every
-    few seconds once the sweep has taken `LONG_S`."""
+    """A bar of runs done on stderr (tqdm), drawn on a terminal only: tqdm's ``disable=None``
+    keeps logs and pipes free of carriage-return redraws."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-        self._tty = stream.isatty()
-        self._start = time.monotonic()
-        self._shown = 0.0
-        self._drawn = False
+        self._bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self._tty:
-            if now - self._shown < TTY_EVERY_S and done < total:
-                return
-            self._stream.write(f"\rdeepfix sweep: {done}/{total} runs")
-            self._drawn = True
-        else:
-            if now - self._start < LONG_S or now - self._shown < LONG_S:
-                return
-            self._stream.write(f"deepfix sweep: {done}/{total} runs ({now - self._start:.0f} s)\n")
-        self._stream.flush()
-        self._shown = now
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                desc="deepfix sweep",
+                unit="run",
+                file=self._stream,
+                disable=None,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
 
     def clear(self) -> None:
-        if self._drawn:
-            self._stream.write("\r\033[K")
-            self._stream.flush()
-            self._drawn = False
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

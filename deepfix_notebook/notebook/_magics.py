@@ -447,7 +447,6 @@ class DeepFixMagics(Magics):
         self, backend: AnalysisBackend, options: Any, args: Any, waiting: Waiting
     ) -> None:
         from deepfix_notebook.artifacts import ArtifactError, run_ref
-        from deepfix_notebook.backends import fallback_notice
         from deepfix_notebook.notebook._views import AnalysisView
 
         def progress(status: Any) -> None:
@@ -485,11 +484,6 @@ class DeepFixMagics(Magics):
             view = AnalysisWidget(result, table, run_name=name)
         self.namespace[args.out] = result
         waiting.finish(view)
-        notice = fallback_notice(result)
-        if notice is not None and not isinstance(view, AnalysisView) and not args.background:
-            from deepfix_notebook.backends._quiet import Notice
-
-            display(Notice(notice))  # the live widget lists it last; the HTML has it on top
         if analysed.note and not args.background:  # why a server's analysis has no curves here
             display(_html("<div class='deepfix-note'>{}</div>", analysed.note))
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from deepfix_notebook.artifacts import MetricsTable
 from deepfix_notebook.backends import fallback_notice
-from deepfix_notebook.backends._notice import notice_html
 from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse
 from deepfix_notebook.views import (
     MIME_ANALYSIS,
@@ -50,18 +49,21 @@ class AnalysisView:
 
     def payload(self) -> dict[str, Any]:
         return analysis_payload(
-            self.result, self.table, max_points=self.max_points, run_name=self.run_name
+            self.result,
+            self.table,
+            max_points=self.max_points,
+            run_name=self.run_name,
+            notice=fallback_notice(self.result),
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = analysis_bundle(
-            self.result, self.table, max_points=self.max_points, run_name=self.run_name
+            self.result,
+            self.table,
+            max_points=self.max_points,
+            run_name=self.run_name,
+            notice=fallback_notice(self.result),
         )
-        notice = fallback_notice(self.result)
-        if notice is not None:
-            # both are trusted markup: concatenated as text, so neither is escaped again
-            bundle["text/html"] = notice_html(notice) + str(bundle["text/html"])
-            bundle["text/plain"] = f"{notice}\n\n{bundle['text/plain']}"
         return only(bundle, include, exclude)
 
     def figure(self, highlight: int | None = None) -> Any:

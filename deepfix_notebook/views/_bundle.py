@@ -39,9 +39,11 @@ def analysis_payload(
     *,
     max_points: int = 1000,
     run_name: str | None = None,
+    notice: str | None = None,
 ) -> dict[str, Any]:
     """``{"version", "result", "curves"}``: the result and its run's downsampled curves; with
-    ``run_name``, the views name the run by it (its id on hover)."""
+    ``run_name``, the views name the run by it (its id on hover); a ``notice`` opens the view
+    (why this analysis is not the one asked for)."""
     payload: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
         "result": result.model_dump(mode="json"),
@@ -49,6 +51,8 @@ def analysis_payload(
     }
     if run_name:
         payload["run_name"] = run_name
+    if notice:
+        payload["notice"] = notice
     return payload
 
 
@@ -58,12 +62,17 @@ def analysis_bundle(
     *,
     max_points: int = 1000,
     run_name: str | None = None,
+    notice: str | None = None,
 ) -> dict[str, Any]:
-    """An analysis as DeepFix JSON, HTML (with charts when ``table`` is given) and text."""
+    """An analysis as DeepFix JSON, HTML (with charts when ``table`` is given) and text, each
+    opening with ``notice`` when given."""
+    text = render_analysis(result)
     return {
-        MIME_ANALYSIS: analysis_payload(result, table, max_points=max_points, run_name=run_name),
-        "text/html": analysis_html(result, table, run_name=run_name),
-        "text/plain": render_analysis(result),
+        MIME_ANALYSIS: analysis_payload(
+            result, table, max_points=max_points, run_name=run_name, notice=notice
+        ),
+        "text/html": analysis_html(result, table, run_name=run_name, notice=notice),
+        "text/plain": f"{notice}\n\n{text}" if notice else text,
     }
 
 

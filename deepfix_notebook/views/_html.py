@@ -82,17 +82,21 @@ def analysis_html(
     *,
     max_points: int = 400,
     run_name: str | None = None,
+    notice: str | None = None,
 ) -> str:
     """One analysis as a self-contained HTML fragment.
 
-    Header, summary and severity counts; the advisor's plan in order; every other agent's
-    findings as ``<details>`` (evidence, recommendation, knowledge ids); when ``table`` is given,
-    loss and score charts downsampled to ``max_points`` per curve with the findings' step ranges
-    shaded; the warnings last.
+    ``notice`` first, when the analysis is not the one asked for (the embedded engine answered
+    for an unreachable server); header, summary and severity counts; the advisor's plan in
+    order; every other agent's findings as ``<details>`` (evidence, recommendation, knowledge
+    ids); when ``table`` is given, loss and score charts downsampled to ``max_points`` per curve
+    with the findings' step ranges shaded; the warnings last.
     """
     if max_points < 2:
         raise ValueError(f"max_points must be at least 2, got {max_points}")
     body = [_header(result, run_name), _status_note(result), _plan(result)]
+    if notice:
+        body.insert(0, html('<p class="df-notice" role="status"><b>DeepFix</b>: {}</p>', notice))
     if table is not None:
         body.append(_charts(result, table, max_points))
     body += [_findings(result, table), _warnings(result.warnings)]

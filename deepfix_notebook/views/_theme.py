@@ -106,6 +106,8 @@ def _rules() -> str:
         f"{r} .df-status-partial{{border-left-color:{SEVERITY_COLOURS['medium']};"
         "background:rgba(154,103,0,0.1)}",
         f"{r} .df-status-note p,{r} .df-status-note ul{{margin:4px 0}}",
+        f"{r} .df-notice{{border-left:3px solid {SEVERITY_COLOURS['medium']};padding:2px 8px;"
+        "margin:0 0 8px}",
         # Band labels and NaN counts keep a halo of the page's colour: legible over bands and
         # curves in light and dark themes.
         f"{r} .df-halo{{paint-order:stroke;stroke:var(--df-bg);stroke-width:3px;"

@@ -25,32 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_settings import (
+    CHROMIUM_ARGS,
+    EXAMPLES,
+    LAB_SETTINGS,
+    REPO,
+    SCREENSHOTS,
+    SERVER_START_TIMEOUT_S,
+    VIEWPORT,
+)
 from process_helpers import free_port, stop_process_tree, tail
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
-SCREENSHOTS = REPO / "test-output" / "screenshots"
-SERVER_START_TIMEOUT_S = 90.0
-VIEWPORT = {"width": 1400, "height": 1000}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-# JupyterLab user settings for the test server: no news or update checks (no network here, and
-# their toast would cover the page) and every cell rendered (no virtual scrolling of the notebook).
-LAB_SETTINGS: dict[str, dict[str, Any]] = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:

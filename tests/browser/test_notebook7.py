@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, LAB_SETTINGS, REPO, SERVER_START_TIMEOUT_S
+from browser_settings import EXAMPLES, LAB_SETTINGS, REPO, SERVER_START_TIMEOUT_S
 from process_helpers import free_port, stop_process_tree, tail
 from test_jupyterlab import (
     EXAMPLE,

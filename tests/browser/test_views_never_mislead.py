@@ -67,7 +67,13 @@ def _notebook(root: Path) -> None:
             }
         },
     }
-    analysis = {"version": 1, "result": result, "curves": curves, "run_name": "resnet-lr-3e-4"}
+    analysis = {
+        "version": 1,
+        "result": result,
+        "curves": curves,
+        "run_name": "resnet-lr-3e-4",
+        "notice": "Server http://127.0.0.1:9 unreachable; analysed by the embedded engine.",
+    }
     short = list(range(40))
     comparison = {
         "version": 1,
@@ -147,6 +153,12 @@ def test_failed_analyses_nan_stretches_and_log_axes_read_truthfully(
         assert "127.0.0.1:9 is unreachable" in note.inner_text()
         assert "%deepfix connect local" in note.inner_text()
         assert "No problems found" not in failed.inner_text()
+
+        # An analysis the embedded engine made for an unreachable server opens saying so.
+        notice = analysis.locator(".jp-DeepFix-notice")
+        assert notice.is_visible()
+        assert notice.inner_text().startswith("DeepFix: Server http://127.0.0.1:9 unreachable")
+        assert failed.locator(".jp-DeepFix-notice").count() == 0
 
         # The run's name, its id on hover.
         title = analysis.locator(".jp-DeepFix-title")

@@ -25,3 +25,12 @@ def html_of(outputs: list[Any]) -> str:
 
 def text_of(outputs: list[Any]) -> str:
     return "".join(o.data.get("text/plain", "") for o in outputs)
+
+
+def notice_on_top(html: str) -> str:
+    """The notice an analysis view opens with (its HTML up to ``</p>``), '' when it has none:
+    a notice line placed before the view's header."""
+    start = html.find('class="df-notice"')
+    if start < 0 or start > html.find("<h3"):
+        return ""
+    return html[start : html.index("</p>", start)]

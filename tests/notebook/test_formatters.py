@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from IPython.display import display
 from IPython.utils.capture import capture_output
-from notebook_helpers import rich_shell
+from notebook_helpers import notice_on_top, rich_shell
 
 from deepfix_notebook.contract import AnalysisResult, KnowledgeResponse, SweepResult
 from deepfix_notebook.notebook._views import AnalysisView
@@ -104,9 +104,8 @@ def test_a_fallback_result_says_so_on_top(ip: Any, result: AnalysisResult) -> No
     )
     data, _ = ip.display_formatter.format(fallen)
     assert data["text/plain"].splitlines()[0] == notice
-    assert data["text/html"].startswith("<p class='deepfix-notice' role='status'>")
-    assert notice in data["text/html"].split("</p>")[0]
-    assert data[MIME_ANALYSIS]["result"]["warnings"][0] == notice  # the widget lists it
+    assert notice in notice_on_top(data["text/html"])
+    assert data[MIME_ANALYSIS]["notice"] == notice  # the widget and the extension show it on top
     assert data[MIME_ANALYSIS]["result"]["backend"] == LOCAL_BACKEND_NAME
     plain, _ = ip.display_formatter.format(result)
-    assert "deepfix-notice" not in plain["text/html"]
+    assert notice_on_top(plain["text/html"]) == "" and "notice" not in plain[MIME_ANALYSIS]

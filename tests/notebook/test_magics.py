@@ -17,6 +17,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
+from notebook_helpers import notice_on_top
 
 from deepfix_notebook.notebook import MIME_ANALYSIS
 from deepfix_notebook.views import MIME_COMPARISON
@@ -308,10 +309,10 @@ def test_connect_to_a_server_that_is_down_follows_the_offline_mode(
         assert "local" in (result.backend or "")
         data = next(d for d in rich(cap.outputs) if MIME_ANALYSIS in d)
         notice = f"Server {refused_uri} unreachable; analysed by the embedded engine"
-        assert data["text/html"].startswith("<p class='deepfix-notice'")
-        assert notice in data["text/html"].split("</p>")[0]
+        assert notice in notice_on_top(data["text/html"])
+        assert data[MIME_ANALYSIS]["notice"].startswith(notice)
         assert data["text/plain"].startswith(notice)
-        lines = [o.data["text/plain"] for o in cap.outputs if "deepfix-notice" in str(o.data)]
+        lines = [o.data["text/plain"] for o in cap.outputs if "notice" in str(o.data)]
         assert lines == [data["text/plain"]]  # the view says it once: no notice line of its own
     finally:
         with capture_output():

@@ -150,6 +150,14 @@ export function renderAnalysis(payload: AnalysisPayload): HTMLElement {
     'div',
     { class: 'jp-DeepFix jp-DeepFix-analysis', 'data-deepfix-view': 'analysis' },
     versionNote(payload.version),
+    payload.notice
+      ? h(
+          'p',
+          { class: 'jp-DeepFix-notice', role: 'status' },
+          h('b', {}, 'DeepFix'),
+          `: ${payload.notice}`
+        )
+      : null,
     header(result, payload.run_name),
     statusNote(result),
     plan(result),

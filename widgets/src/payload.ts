@@ -80,6 +80,9 @@ export interface AnalysisPayload {
   curves: Curves | null;
   /** The run's name, when the kernel knows it (an MLflow run's `run_name`). */
   run_name: string | null;
+  /** Why this analysis is not the one asked for, e.g. the embedded engine answered for an
+   * unreachable server; shown above the view. */
+  notice: string | null;
 }
 
 export interface ComparisonPayload {
@@ -296,14 +299,15 @@ export function readCurves(value: Json, path: string): Curves | null {
   };
 }
 
-/** `application/vnd.deepfix.analysis+json`: `{version, result, curves, run_name?}`. */
+/** `application/vnd.deepfix.analysis+json`: `{version, result, curves, run_name?, notice?}`. */
 export function readAnalysisPayload(value: Json): AnalysisPayload {
   const data = object(value, 'analysis');
   return {
     version: version(data, 'analysis'),
     result: readResult(data.result, 'analysis.result'),
     curves: readCurves(data.curves, 'analysis.curves'),
-    run_name: optionalString(data.run_name, 'analysis.run_name')
+    run_name: optionalString(data.run_name, 'analysis.run_name'),
+    notice: optionalString(data.notice, 'analysis.notice')
   };
 }
 

@@ -288,6 +288,16 @@ describe('renderAnalysis', () => {
     ).toContain('payload version 2');
     expect(render().querySelector('.jp-DeepFix-note')).toBeNull();
   });
+
+  it('opens with the notice when the analysis is not the one asked for', () => {
+    const notice = 'Server http://127.0.0.1:9 unreachable; analysed by the embedded engine <b>';
+    const root = render(analysisPayload({ notice }));
+    const shown = root.querySelector('.jp-DeepFix-notice')!;
+    expect(shown.textContent).toBe(`DeepFix: ${notice}`);
+    expect(shown.querySelector('b')!.textContent).toBe('DeepFix'); // the text stays text
+    expect(root.firstElementChild).toBe(shown);
+    expect(render().querySelector('.jp-DeepFix-notice')).toBeNull();
+  });
 });
 
 describe('helpers', () => {
