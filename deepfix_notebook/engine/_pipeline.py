@@ -21,6 +21,7 @@ from deepfix_notebook.contract import (
     AnalysisStatus,
 )
 from deepfix_notebook.engine._agent import Agent, AgentInput
+from deepfix_notebook.engine._calibration import calibrate
 from deepfix_notebook.engine._curves import curves
 from deepfix_notebook.engine._summary import summarize
 from deepfix_notebook.engine.advisor import OptimizationAdvisorAgent
@@ -48,12 +49,15 @@ class Engine:
         phase_two: Sequence[Agent] | None = None,
         clock: Callable[[], float] = time.perf_counter,
         threads: bool = True,
+        calibrated: bool = True,
     ) -> None:
         """``threads=False`` runs the agents one after the other in the calling thread, without
         deadlines: for callers that parallelise across runs (a sweep), where a thread per agent
-        costs more than the agents themselves (about 5 of 8 ms a run)."""
+        costs more than the agents themselves (about 5 of 8 ms a run). ``calibrated=False``
+        keeps the confidences the rules state (what scripts/calibrate_confidence.py fits on)."""
         self._knowledge = knowledge
         self._threads = threads
+        self._calibrated = calibrated
         self.phase_one: tuple[Agent, ...] = tuple(
             phase_one
             or (
@@ -133,6 +137,8 @@ class Engine:
             if results
             else "Nothing could be analysed: " + " ".join(warnings)
         )
+        if self._calibrated:
+            results = calibrate(results)
         return AnalysisResult(
             request_id=request_id or f"req_{uuid.uuid4().hex[:16]}",
             run_id=run_id or bundle.run_id or _run_name(bundle),

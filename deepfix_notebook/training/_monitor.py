@@ -191,9 +191,15 @@ class NotebookSurface:
             import plotly.subplots  # type: ignore[import-untyped]  # noqa: F401
 
     def warn(self, item: Analysis, shown: list[Analysis], stop: Analysis | None) -> None:
-        from deepfix_notebook.views._live import early_warnings_html
+        from deepfix_notebook.views._live import early_warnings_html, early_warnings_text
 
-        self._show("warnings", {"text/html": early_warnings_html(shown, stop)})
+        self._show(
+            "warnings",
+            {
+                "text/plain": early_warnings_text(shown, stop),
+                "text/html": early_warnings_html(shown, stop),
+            },
+        )
 
     def curves(self, table: MetricsTable, result: AnalysisResult | None, status: str) -> None:
         self._show("curves", figure_bundle(table, result, status))

@@ -47,3 +47,20 @@ def live_status_html(status: str) -> str:
 def note_html(text: str) -> str:
     """A plain-text note as HTML."""
     return str(escape(text))
+
+
+def early_warnings_text(items: Sequence[Analysis], stop: Analysis | None) -> str:
+    """`early_warnings_html` as plain text: the view of frontends without HTML (nbconvert to
+    text, a terminal IPython)."""
+    lines = ["DeepFix early warnings"]
+    for item in items:
+        finding = item.findings
+        code = finding.code.value if finding.code else "finding"
+        lines.append(
+            f"- {code} ({finding.severity.value}): {finding.description} {finding.evidence} "
+            f"Fix: {item.recommendations.action}"
+        )
+    if stop is not None:
+        code = stop.findings.code.value if stop.findings.code else "finding"
+        lines.append(f"Training was asked to stop: {code} (stop_on).")
+    return "\n".join(lines)

@@ -232,6 +232,8 @@ def test_the_live_figure_becomes_static_html_when_training_ends() -> None:
     curves, alerts = notebook.outputs  # each updated in place, never a new output
     assert all(PLOTLY in b for b in curves) and len(curves) >= 6
     assert "deepfix-early-warnings" in alerts[-1]["text/html"]
+    text = alerts[-1]["text/plain"]  # frontends without HTML read the same warnings
+    assert text.startswith("DeepFix early warnings\n- exploding_loss (high): ") and "Fix: " in text
     run.close_monitor()
     assert len(notebook.outputs) == 2 and len(curves) >= 7
     end = curves[-1]
