@@ -24,12 +24,13 @@ def calibrated(confidence: float) -> float:
 def calibrate(results: Sequence[AgentResult]) -> list[AgentResult]:
     """``results`` with the confidence of every finding and its recommendation calibrated."""
     return [
-        result.model_copy(update={"analysis": [_calibrate(a) for a in result.analysis]})
+        result.model_copy(update={"analysis": [calibrate_item(a) for a in result.analysis]})
         for result in results
     ]
 
 
-def _calibrate(item: Analysis) -> Analysis:
+def calibrate_item(item: Analysis) -> Analysis:
+    """``item`` with its finding's and recommendation's confidence calibrated."""
     # The recommendation states the finding's confidence (`issue`): the same claim, the same map.
     finding = item.findings.model_copy(update={"confidence": calibrated(item.findings.confidence)})
     rec = item.recommendations.model_copy(

@@ -87,6 +87,8 @@ class SweepPage:
         )
         self.button = pn.widgets.Button(label="Sweep", color="primary", align="end")
         self.again = pn.widgets.Button(label="Sweep again", align="end", disabled=True)
+        self.progress = pn.indicators.Progress(value=0, max=1, width=320, visible=False)
+        self.counted = pn.pane.Str("", css_classes=["deepfix-sweep-progress"])
         self.body = pn.Column(
             notice(
                 "Pick an experiment and press Sweep: every run is diagnosed, and the "
@@ -112,6 +114,14 @@ class SweepPage:
         # The value with the options: set alone, Bokeh's select shows none of them.
         self.picker.param.update(options=options, value=current or next(iter(options), None))
 
+    def _count(self, done: int, total: int) -> None:
+        """``done`` of ``total`` runs analysed (reused ones count as done); before the runs are
+        listed, that they are being listed."""
+        self.progress.param.update(visible=True, max=max(total, 1), value=min(done, total))
+        self.counted.object = (
+            f"{done} of {total} runs analysed" if total else "Listing the experiment's runs…"
+        )
+
     async def sweep_again(self) -> None:
         await self.sweep(again=True)
 
@@ -133,7 +143,13 @@ class SweepPage:
         key = (self.store.tracking_uri, name)
         result = None if again else _SWEPT.get(key)
         if result is None:
-            self.body.loading = True
+            loop = asyncio.get_running_loop()
+
+            def progress(done: int, total: int) -> None:  # from the sweep's thread
+                loop.call_soon_threadsafe(self._count, done, total)
+
+            self._count(0, 0)
+            self.body.objects = [self.progress, self.counted]
             try:
                 result = await asyncio.to_thread(
                     run_sweep,
@@ -142,12 +158,13 @@ class SweepPage:
                     workers=WORKERS,
                     connected=self.backend.tracking_uri,
                     backend=self.backend,
+                    on_progress=progress,
                 )
             except ArtifactError as error:
                 self.body.objects = [notice(error.message, "error", title="Cannot sweep.")]
                 return
             finally:
-                self.body.loading = False
+                self.progress.visible = False
             _SWEPT[key] = result
         self.again.disabled = False
         self.body.objects = [sweep_component(result)]

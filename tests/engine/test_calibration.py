@@ -76,6 +76,26 @@ def test_the_engine_states_calibrated_confidence_and_changes_nothing_else() -> N
     assert any(s[2] != r[2] for s, r in zip(_pairs(shown), _pairs(raw), strict=True))
 
 
+def test_live_early_warnings_state_the_same_calibrated_confidence() -> None:
+    from deepfix_notebook.engine import early_warnings
+    from deepfix_notebook.engine._curves import curves
+    from deepfix_notebook.engine._facts import TrainingFacts
+    from deepfix_notebook.engine.training._analyzer import EARLY_WARNING_RULES
+
+    columns, steps = healthy_columns(60), np.arange(60)
+    grown = columns["train_loss"] * np.exp((steps - 30) * 0.8)
+    columns["train_loss"] = np.where(steps > 30, grown, columns["train_loss"])  # diverges
+    run = bundle(columns)
+    assert run.metrics is not None
+    facts = TrainingFacts(curves(run.metrics), run.params, run)
+    raw = [item for rule in EARLY_WARNING_RULES for item in rule(facts)]
+    shown = early_warnings(run)
+    assert raw and [a.findings.code for a in shown] == [a.findings.code for a in raw]
+    for live, stated in zip(shown, raw, strict=True):
+        assert live.findings.confidence == calibrated(stated.findings.confidence)
+        assert live.recommendations.confidence == calibrated(stated.recommendations.confidence)
+
+
 def test_refitting_on_dev_gives_the_declared_table() -> None:
     script = _script()
     if not any(script.CORPUS.glob("*/expected.yaml")):

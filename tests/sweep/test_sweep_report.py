@@ -32,6 +32,9 @@ def test_the_page_offers_the_experiments_and_draws_the_shared_view(planted: Swee
     assert len(view.payload["result"]["runs"]) == 45
     assert view.payload["axes"][0]["name"] == "learning_rate"
     assert view._esm == (STATIC / "widget.js").read_text(encoding="utf-8")  # the notebook's
+    # While it ran, a bar counted the runs analysed; it is gone with the result.
+    assert page.counted.object == "45 of 45 runs analysed"
+    assert (page.progress.value, page.progress.max, page.progress.visible) == (45, 45, False)
     assert not page.again.disabled
     # Opened again (another session, a link): the sweep made is shown, not made again.
     other = _page(planted)

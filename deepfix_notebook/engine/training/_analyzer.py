@@ -7,6 +7,7 @@ from collections.abc import Callable
 from deepfix_notebook.artifacts import ArtifactBundle
 from deepfix_notebook.contract import AgentName, AgentResult, Analysis, ProblemCode, Severity
 from deepfix_notebook.engine._agent import AgentInput
+from deepfix_notebook.engine._calibration import calibrate_item
 from deepfix_notebook.engine._curves import curves
 from deepfix_notebook.engine._facts import TrainingFacts
 from deepfix_notebook.engine.training import boosting
@@ -157,8 +158,9 @@ def early_warnings(bundle: ArtifactBundle) -> list[Analysis]:
     """`EARLY_WARNING_RULES` on ``bundle``'s metrics so far: for a live, partial history.
 
     No pipeline, no knowledge citations: milliseconds, and nothing when no train loss is logged.
+    Confidences are calibrated as the full analysis states them.
     """
     if bundle.metrics is None or "train_loss" not in bundle.metrics:
         return []
     facts = TrainingFacts(curves(bundle.metrics), bundle.params, bundle)
-    return [item for rule in EARLY_WARNING_RULES for item in rule(facts)]
+    return [calibrate_item(item) for rule in EARLY_WARNING_RULES for item in rule(facts)]
