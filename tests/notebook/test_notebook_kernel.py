@@ -5,13 +5,13 @@ MLflow SQLite store."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kernel_helpers import run_cell, started_kernel
 from notebook_helpers import notice_on_top
 
 jupyter_client = pytest.importorskip("jupyter_client")
@@ -25,28 +25,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "runs"
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A python3 kernel with ``%load_ext deepfix_notebook``, MLflow not yet imported."""
-    home = tmp_path_factory.mktemp("kernel-home")
-    env = {**os.environ, "DEEPFIX_HOME": str(home), "MLFLOW_DISABLE_TELEMETRY": "true"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    manager = jupyter_client.KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(home))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with started_kernel(tmp_path_factory.mktemp("kernel-home")) as client:
         run_cell(client, "%load_ext deepfix_notebook")
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
-def run_cell(client: Any, code: str) -> list[dict[str, Any]]:
-    """Execute ``code``; the iopub messages of that cell (their parent is its request)."""
-    messages: list[dict[str, Any]] = []
-    reply = client.execute_interactive(code, timeout=180, output_hook=messages.append)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return messages
 
 
 def streams(messages: list[dict[str, Any]]) -> str:

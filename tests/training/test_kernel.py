@@ -3,12 +3,12 @@ a static end state (no Plotly, no widget) left in the notebook once training end
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kernel_helpers import run_cell, started_kernel
 
 jupyter_client = pytest.importorskip("jupyter_client")
 pytest.importorskip("ipykernel")
@@ -92,27 +92,8 @@ LIGHTNING = textwrap.dedent(
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A python3 kernel of its own DeepFix home, shared by this module's cells."""
-    home = tmp_path_factory.mktemp("kernel-home")
-    env = {**os.environ, "DEEPFIX_HOME": str(home), "MLFLOW_DISABLE_TELEMETRY": "true"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    manager = jupyter_client.KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(home))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with started_kernel(tmp_path_factory.mktemp("kernel-home")) as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
-def run_cell(client: Any, code: str) -> list[dict[str, Any]]:
-    """Execute ``code``; every iopub message of the execution."""
-    messages: list[dict[str, Any]] = []
-    reply = client.execute_interactive(code, timeout=180, output_hook=messages.append)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return messages
 
 
 def outputs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
